@@ -1,0 +1,185 @@
+"""The run configuration: one TOML file describes a whole backtest.
+
+Validated with ``msgspec`` against the structs below (unknown keys and wrong types are errors that
+name the key, e.g. ``run.starting_cash: Expected `str`, got `int```). Paths are relative to the
+config file's folder. Money and grid values are strings so they stay exact (``"1000000.00"``).
+"""
+
+from __future__ import annotations
+
+import tomllib
+from pathlib import Path
+from typing import Any, Literal
+
+import msgspec
+
+
+class ConfigError(ValueError):
+    """The configuration is invalid; the message names the file and the key."""
+
+
+class _Cfg(msgspec.Struct, forbid_unknown_fields=True, frozen=True, kw_only=True):
+    pass
+
+
+class RunConfig(_Cfg):
+    name: str = "backtest"
+    seed: int = 0
+    currency: str
+    starting_cash: str
+    oms: Literal["netting", "hedging"] = "netting"
+    account: Literal["cash", "margin"] = "cash"
+    start: str | None = None  # ISO date/datetime, inclusive
+    end: str | None = None  # ISO date/datetime, exclusive
+    chunk_size: int = 65_536
+    check_invariant: bool = False  # recompute the books on every timestamp (slow; for tests)
+
+
+class InstrumentsConfig(_Cfg):
+    files: list[str]
+
+
+class DataConfig(_Cfg):
+    kind: Literal["bars", "quotes", "trades"]
+    path: str
+    instrument_id: str | None = None
+    symbol_column: str | None = None
+    venue: str | None = None
+    symbols: list[str] | None = None  # keep only these symbols of a multi-instrument file
+    columns: dict[str, str] = {}
+    timestamp_column: str = "timestamp"
+    timezone: str = "UTC"
+    timestamp_convention: Literal["open", "close"] = "close"
+    interval: str | None = None  # bars: "1m", "5m", "1h", "1d"
+    session_close: str | None = None  # date-only bars: local close time, e.g. "16:00"
+    bad_records: Literal["raise", "quarantine"] = "raise"
+
+
+class FeeConfig(_Cfg):
+    model: Literal["none", "per_unit", "bps"] = "none"
+    per_unit: str = "0"
+    minimum: str = "0"
+    max_bps: int | None = None
+    maker_bps: float = 0.0
+    taker_bps: float = 0.0
+
+
+class SlippageConfig(_Cfg):
+    model: Literal["none", "ticks", "random"] = "none"
+    ticks: int = 1
+    probability: float = 0.0
+
+
+class VenueConfig(_Cfg):
+    name: str
+    participation: float = 1.0
+    limit_fill: Literal["through", "touch"] = "through"
+    latency_ns: int = 0
+    fees: FeeConfig = FeeConfig()
+    slippage: SlippageConfig = SlippageConfig()
+
+
+class RiskConfig(_Cfg):
+    trading_state: Literal["active", "reducing", "halted"] = "active"
+    max_order_quantity: str | None = None
+    max_order_quantity_per_instrument: dict[str, str] = {}
+    max_order_notional: str | None = None
+    max_order_notional_per_instrument: dict[str, str] = {}
+    price_collar_bps: int | None = None
+    buying_power: bool = True
+    market_buffer_bps: int = 100
+    allow_short: bool = False
+
+
+class StrategyConfig(_Cfg):
+    id: str
+    class_path: str = msgspec.field(name="class")
+    params: dict[str, Any] = {}
+
+
+class BacktestConfig(_Cfg):
+    run: RunConfig
+    instruments: InstrumentsConfig
+    data: list[DataConfig]
+    venue: list[VenueConfig]
+    strategy: list[StrategyConfig]
+    risk: RiskConfig = RiskConfig()
+
+
+def _describe(exc: msgspec.ValidationError) -> str:
+    text = str(exc)
+    if " - at `$." in text:
+        msg, _, where = text.rpartition(" - at `$.")
+        return f"{where.rstrip('`')}: {msg}"
+    return text
+
+
+def load_config(path: str | Path) -> tuple[BacktestConfig, Path]:
+    """Read and validate a run config; returns it with the folder paths are relative to."""
+    path = Path(path)
+    try:
+        doc = tomllib.loads(path.read_text())
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot read config: {exc}") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path}: invalid TOML: {exc}") from None
+    return parse_config(doc, str(path)), path.resolve().parent
+
+
+def parse_config(doc: dict[str, Any], source: str = "<config>") -> BacktestConfig:
+    try:
+        cfg = msgspec.convert(doc, BacktestConfig, strict=True)
+    except msgspec.ValidationError as exc:
+        raise ConfigError(f"{source}: {_describe(exc)}") from None
+    _check_semantics(cfg, source)
+    return cfg
+
+
+def _check_semantics(cfg: BacktestConfig, source: str) -> None:
+    from tradeforge.model.fixed import FixedPointError, parse_raw
+
+    def money(key: str, value: str | None) -> None:
+        if value is None:
+            return
+        try:
+            parse_raw(value, 9, key)
+        except FixedPointError as exc:
+            raise ConfigError(f"{source}: {key}: {exc}") from None
+
+    money("run.starting_cash", cfg.run.starting_cash)
+    money("risk.max_order_notional", cfg.risk.max_order_notional)
+    for i, v in enumerate(cfg.venue):
+        if not 0 < v.participation <= 1:
+            raise ConfigError(f"{source}: venue[{i}].participation: must be in (0, 1], got {v.participation}")
+        if v.latency_ns < 0:
+            raise ConfigError(f"{source}: venue[{i}].latency_ns: must be >= 0")
+        money(f"venue[{i}].fees.per_unit", v.fees.per_unit)
+        money(f"venue[{i}].fees.minimum", v.fees.minimum)
+    for i, d in enumerate(cfg.data):
+        if d.kind == "bars" and d.interval is None:
+            raise ConfigError(f"{source}: data[{i}].interval: required for bars (e.g. \"1m\", \"1d\")")
+        if d.instrument_id is None and d.symbol_column is None:
+            raise ConfigError(f"{source}: data[{i}]: give instrument_id or symbol_column")
+        if d.symbol_column is not None and d.venue is None:
+            raise ConfigError(f"{source}: data[{i}].venue: required with symbol_column")
+        if d.interval is not None:
+            try:
+                parse_interval_ns(d.interval)
+            except ValueError as exc:
+                raise ConfigError(f"{source}: data[{i}].interval: {exc}") from None
+    if not cfg.strategy:
+        raise ConfigError(f"{source}: strategy: at least one [[strategy]] is required")
+    ids = [s.id for s in cfg.strategy]
+    if len(set(ids)) != len(ids):
+        raise ConfigError(f"{source}: strategy.id: ids must be unique, got {ids}")
+
+
+_UNITS = {"s": 1_000_000_000, "m": 60_000_000_000, "h": 3_600_000_000_000, "d": 86_400_000_000_000}
+
+
+def parse_interval_ns(text: str) -> int:
+    """``"1m"`` -> 60e9; units s, m, h, d."""
+    num, unit = text[:-1], text[-1:]
+    if unit not in _UNITS or not num.isdigit() or int(num) <= 0:
+        raise ValueError(f"{text!r} is not an interval like 30s, 1m, 4h, 1d")
+    return int(num) * _UNITS[unit]

@@ -1,0 +1,129 @@
+"""Columnar market data: what loaders produce and what the backtest streams from.
+
+Data stays in numpy arrays (raw fixed-point ``int64``) until the moment events are handed out; the
+runner materializes events chunk by chunk (:meth:`to_events`), so memory holds one chunk of event
+objects at a time, never the whole history.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, fields
+from typing import ClassVar
+
+import numpy as np
+
+from tradeforge.model.data import Bar, Data, QuoteTick, TradeTick
+from tradeforge.model.enums import AggressorSide
+
+
+class _Columns:
+    kind: ClassVar[str]
+    instrument_id: str
+    ts_event: np.ndarray
+    ts_init: np.ndarray
+
+    def __len__(self) -> int:
+        return len(self.ts_init)
+
+    def _arrays(self) -> dict[str, np.ndarray]:
+        return {f.name: getattr(self, f.name) for f in fields(self) if isinstance(getattr(self, f.name), np.ndarray)}  # type: ignore[arg-type]
+
+    def validate_sorted(self, source: str) -> None:
+        """Raise if ``ts_init`` decreases anywhere (streams must be time-ordered)."""
+        ts = self.ts_init
+        if len(ts) > 1:
+            bad = np.flatnonzero(ts[1:] < ts[:-1])
+            if len(bad):
+                i = int(bad[0]) + 1
+                raise ValueError(
+                    f"{source}: record {i} of {self.instrument_id}: ts_init {int(ts[i])} is before "
+                    f"the previous record's {int(ts[i - 1])} (stream not time-ordered)"
+                )
+
+    def to_events(self, start: int, stop: int) -> list[Data]:  # pragma: no cover - overridden
+        raise NotImplementedError
+
+
+@dataclass(frozen=True, eq=False)
+class BarColumns(_Columns):
+    """Close-stamped OHLCV bars of one instrument (volume -1 where the source has none)."""
+
+    kind: ClassVar[str] = "bar"
+    instrument_id: str
+    ts_event: np.ndarray
+    ts_init: np.ndarray
+    open: np.ndarray
+    high: np.ndarray
+    low: np.ndarray
+    close: np.ndarray
+    volume: np.ndarray
+    interval_ns: int = 0
+
+    def to_events(self, start: int, stop: int) -> list[Data]:
+        s = slice(start, stop)
+        iid = self.instrument_id
+        iv = self.interval_ns
+        return [
+            Bar(iid, o, h, lo, c, v, te, ti, iv)
+            for o, h, lo, c, v, te, ti in zip(
+                self.open[s].tolist(), self.high[s].tolist(), self.low[s].tolist(), self.close[s].tolist(),
+                self.volume[s].tolist(), self.ts_event[s].tolist(), self.ts_init[s].tolist(),
+                strict=True,
+            )
+        ]
+
+
+@dataclass(frozen=True, eq=False)
+class QuoteColumns(_Columns):
+    """Top-of-book quotes of one instrument."""
+
+    kind: ClassVar[str] = "quote"
+    instrument_id: str
+    ts_event: np.ndarray
+    ts_init: np.ndarray
+    bid: np.ndarray
+    ask: np.ndarray
+    bid_size: np.ndarray
+    ask_size: np.ndarray
+
+    def to_events(self, start: int, stop: int) -> list[Data]:
+        s = slice(start, stop)
+        iid = self.instrument_id
+        return [
+            QuoteTick(iid, b, a, bs, az, te, ti)
+            for b, a, bs, az, te, ti in zip(
+                self.bid[s].tolist(), self.ask[s].tolist(), self.bid_size[s].tolist(),
+                self.ask_size[s].tolist(), self.ts_event[s].tolist(), self.ts_init[s].tolist(),
+                strict=True,
+            )
+        ]
+
+
+@dataclass(frozen=True, eq=False)
+class TradeColumns(_Columns):
+    """Trade prints of one instrument; ``aggressor`` is 1 buyer, -1 seller, 0 unknown."""
+
+    kind: ClassVar[str] = "trade"
+    instrument_id: str
+    ts_event: np.ndarray
+    ts_init: np.ndarray
+    price: np.ndarray
+    size: np.ndarray
+    aggressor: np.ndarray
+    trade_id: np.ndarray  # int64 or str (object) ids
+
+    def to_events(self, start: int, stop: int) -> list[Data]:
+        s = slice(start, stop)
+        iid = self.instrument_id
+        sides = {1: AggressorSide.BUYER, -1: AggressorSide.SELLER, 0: AggressorSide.NONE}
+        return [
+            TradeTick(iid, p, q, sides[a], str(t), te, ti)
+            for p, q, a, t, te, ti in zip(
+                self.price[s].tolist(), self.size[s].tolist(), self.aggressor[s].tolist(),
+                self.trade_id[s].tolist(), self.ts_event[s].tolist(), self.ts_init[s].tolist(),
+                strict=True,
+            )
+        ]
+
+
+Columns = BarColumns | QuoteColumns | TradeColumns

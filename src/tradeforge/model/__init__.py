@@ -1,0 +1,1 @@
+"""Domain model: exact money, identifiers, instruments, market data, orders and their events."""

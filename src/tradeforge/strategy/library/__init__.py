@@ -1,0 +1,1 @@
+"""Ready-made strategies used by the examples and benchmarks."""

@@ -1,0 +1,387 @@
+"""A simulated venue that fills from bars, top-of-book quotes and trade prints (first version).
+
+Conventions (each one a choice a user must know):
+
+- **Bars** are close-stamped, so an order decided on a bar can only meet the *next* bar: market
+  orders fill at its open (plus slippage). A limit fills when the bar trades *through* its price
+  (``limit_fill="through"``, the default; ``"touch"`` also fills at equality), at the open if the bar
+  gaps beyond it. Stops trigger when the bar reaches the trigger and fill at the trigger, or at the
+  open when the bar gaps through it. Fill size is capped at ``participation`` of the bar's volume,
+  shared by the orders in priority order; the rest waits for the next bar.
+- **Quotes**: with ``latency_ns == 0`` an order meets the quote in force when it arrives; market
+  orders take the ask (buy) / bid (sell) up to the displayed size (size 0 = not given = unlimited).
+  A resting limit fills at its price when the opposite quote reaches it.
+- **Trades**: a resting limit fills at its price when a print trades through it, up to the print's size.
+- With ``latency_ns > 0`` an order only meets data stamped at or after its arrival time.
+- IOC / FOK act on the first market data the order meets; DAY orders expire at the first data of a
+  later UTC date; GTD orders at their expire time.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from tradeforge.model.data import Bar, QuoteTick, TradeTick
+from tradeforge.model.enums import LiquiditySide, OrderSide, OrderType, TimeInForce
+from tradeforge.model.events import (
+    OrderAccepted,
+    OrderCanceled,
+    OrderCancelRejected,
+    OrderEvent,
+    OrderExpired,
+    OrderFilled,
+    OrderModifyRejected,
+    OrderRejected,
+    OrderTriggered,
+    OrderUpdated,
+)
+from tradeforge.model.instruments import Instrument
+from tradeforge.model.orders import Order
+from tradeforge.model.timeutil import NANOS_PER_DAY
+from tradeforge.venues.base import Report
+from tradeforge.venues.fees import FeeContext, FeeModel, NoFee
+from tradeforge.venues.slippage import NoSlippage, SlippageModel
+
+_MARKET_LIKE = (OrderType.MARKET, OrderType.STOP_MARKET, OrderType.MARKET_IF_TOUCHED, OrderType.TRAILING_STOP_MARKET)
+_UNLIMITED = 1 << 62
+
+
+@dataclass(slots=True)
+class SimulatedVenueConfig:
+    name: str
+    participation: float = 1.0  # share of bar volume one bar can fill (0..1]
+    limit_fill: str = "through"  # or "touch"
+    latency_ns: int = 0
+
+
+class _Working:
+    """Venue-side state of one order."""
+
+    __slots__ = ("active_ns", "order", "triggered", "trail")
+
+    def __init__(self, order: Order, active_ns: int) -> None:
+        self.order = order
+        self.active_ns = active_ns
+        self.triggered = order.order_type in (OrderType.MARKET, OrderType.LIMIT)
+        self.trail: int | None = order.trigger_price
+
+
+class SimulatedVenue:
+    """Fills orders against the market data it is fed (bars, quotes, trades)."""
+
+    def __init__(
+        self,
+        config: SimulatedVenueConfig,
+        instruments: Callable[[str], Instrument],
+        now_ns: Callable[[], int],
+        fee_model: FeeModel | None = None,
+        slippage: SlippageModel | None = None,
+    ) -> None:
+        self.name = config.name
+        self.config = config
+        self._instrument = instruments
+        self._now = now_ns
+        self.fee_model = fee_model or NoFee()
+        self.slippage = slippage or NoSlippage()
+        self._report: Report = _no_report
+        self._working: dict[str, list[_Working]] = {}  # per instrument, in priority (arrival) order
+        self._by_id: dict[str, _Working] = {}
+        self._last_quote: dict[str, QuoteTick] = {}
+        self._last_price: dict[str, int] = {}
+        self._order_count = 0
+        self._exec_count = 0
+
+    def connect(self, report: Report) -> None:
+        self._report = report
+
+    # -- commands --
+    def submit(self, order: Order) -> None:
+        now = self._now()
+        if order.post_only and self._would_take(order):
+            self._emit(OrderRejected(*_ids(order), now, now, reason="post-only order would take liquidity"))
+            return
+        self._order_count += 1
+        self._emit(OrderAccepted(*_ids(order), now, now, venue_order_id=f"{self.name}-{self._order_count}"))
+        w = _Working(order, now + self.config.latency_ns)
+        if order.order_type is OrderType.TRAILING_STOP_MARKET and w.trail is None:
+            ref = self._last_price.get(order.instrument_id)
+            if ref is not None:
+                w.trail = ref - order.side * order.trailing_offset  # type: ignore[operator]
+        self._working.setdefault(order.instrument_id, []).append(w)
+        self._by_id[order.client_order_id] = w
+        quote = self._last_quote.get(order.instrument_id)
+        if quote is not None and self.config.latency_ns == 0:
+            self._match_quote(w, quote, now)
+
+    def cancel(self, order: Order) -> None:
+        now = self._now()
+        w = self._by_id.get(order.client_order_id)
+        if w is None:
+            self._emit(OrderCancelRejected(*_ids(order), now, now, reason="order is not working at the venue"))
+            return
+        self._remove(w)
+        self._emit(OrderCanceled(*_ids(order), now, now))
+
+    def modify(self, order: Order, quantity: int | None, price: int | None, trigger_price: int | None) -> None:
+        now = self._now()
+        w = self._by_id.get(order.client_order_id)
+        if w is None:
+            self._emit(OrderModifyRejected(*_ids(order), now, now, reason="order is not working at the venue"))
+            return
+        if quantity is not None and quantity <= order.filled_qty:
+            self._emit(OrderModifyRejected(*_ids(order), now, now, reason="new quantity is not above the filled quantity"))
+            return
+        if trigger_price is not None:
+            w.trail = trigger_price
+        self._emit(OrderUpdated(*_ids(order), now, now, quantity=quantity, price=price, trigger_price=trigger_price))
+
+    def working_orders(self, instrument_id: str) -> list[Order]:
+        return [w.order for w in self._working.get(instrument_id, ())]
+
+    # -- market data (hot path: returns at once when nothing works on the instrument) --
+    def on_bar(self, bar: Bar) -> None:
+        iid = bar.instrument_id
+        self._last_price[iid] = bar.close
+        working = self._working.get(iid)
+        if not working:
+            return
+        ts = bar.ts_event
+        budget = _UNLIMITED if bar.volume < 0 else int(bar.volume * self.config.participation)
+        inst = self._instrument(iid)
+        budget -= budget % inst.lot_size_raw if budget != _UNLIMITED else 0
+        for w in list(working):
+            if w.active_ns > ts or w.order.client_order_id not in self._by_id:
+                continue
+            if self._expire_if_due(w, ts):
+                continue
+            budget = self._match_bar(w, bar, inst, budget)
+        self._update_trails(iid, bar.high, bar.low)
+
+    def on_quote(self, quote: QuoteTick) -> None:
+        iid = quote.instrument_id
+        self._last_quote[iid] = quote
+        self._last_price[iid] = (quote.bid + quote.ask) // 2
+        working = self._working.get(iid)
+        if not working:
+            return
+        ts = quote.ts_event
+        for w in list(working):
+            if w.active_ns > ts or w.order.client_order_id not in self._by_id:
+                continue
+            if self._expire_if_due(w, ts):
+                continue
+            self._match_quote(w, quote, ts)
+        self._update_trails(iid, quote.bid, quote.ask)
+
+    def on_trade(self, trade: TradeTick) -> None:
+        iid = trade.instrument_id
+        self._last_price[iid] = trade.price
+        working = self._working.get(iid)
+        if not working:
+            return
+        ts = trade.ts_event
+        size_left = trade.size
+        for w in list(working):
+            if w.active_ns > ts or w.order.client_order_id not in self._by_id:
+                continue
+            if self._expire_if_due(w, ts):
+                continue
+            size_left = self._match_trade(w, trade, size_left)
+        self._update_trails(iid, trade.price, trade.price)
+
+    # -- matching --
+    def _match_bar(self, w: _Working, bar: Bar, inst: Instrument, budget: int) -> int:
+        order = w.order
+        buy = order.side is OrderSide.BUY
+        o, h, lo = bar.open, bar.high, bar.low
+        ts = bar.ts_event
+        if not w.triggered:
+            trig = w.trail if w.trail is not None else order.trigger_price
+            if trig is None:
+                return budget
+            if order.order_type is OrderType.MARKET_IF_TOUCHED:
+                hit = lo <= trig if buy else h >= trig
+                level = min(o, trig) if buy else max(o, trig)
+            else:  # stops and trailing stops
+                hit = h >= trig if buy else lo <= trig
+                level = max(o, trig) if buy else min(o, trig)
+            if not hit:
+                if order.time_in_force in (TimeInForce.IOC, TimeInForce.FOK):
+                    self._cancel_rest(w, ts, "IOC/FOK trigger not reached")
+                return budget
+            self._trigger(w, ts)
+            if order.order_type is OrderType.STOP_LIMIT:
+                # the limit works from the trigger level on; fill there if the limit allows
+                px = order.price
+                if (buy and level <= px) or (not buy and level >= px):  # type: ignore[operator]
+                    return self._fill(w, level, budget, ts, LiquiditySide.TAKER)
+                return budget
+            fill_px = self.slippage.adjust(inst, int(order.side), level)
+            return self._fill(w, fill_px, budget, ts, LiquiditySide.TAKER)
+        if order.order_type is OrderType.MARKET or order.order_type in _MARKET_LIKE:
+            return self._fill(w, self.slippage.adjust(inst, int(order.side), o), budget, ts, LiquiditySide.TAKER)
+        px = order.price
+        assert px is not None
+        touch = self.config.limit_fill == "touch"
+        if buy:
+            if o <= px:
+                return self._fill(w, o, budget, ts, LiquiditySide.MAKER)
+            if lo < px or (touch and lo == px):
+                return self._fill(w, px, budget, ts, LiquiditySide.MAKER)
+        else:
+            if o >= px:
+                return self._fill(w, o, budget, ts, LiquiditySide.MAKER)
+            if h > px or (touch and h == px):
+                return self._fill(w, px, budget, ts, LiquiditySide.MAKER)
+        if order.time_in_force in (TimeInForce.IOC, TimeInForce.FOK):
+            self._cancel_rest(w, ts, "IOC/FOK limit not marketable")
+        return budget
+
+    def _match_quote(self, w: _Working, q: QuoteTick, ts: int) -> None:
+        order = w.order
+        buy = order.side is OrderSide.BUY
+        inst = self._instrument(order.instrument_id)
+        if not w.triggered:
+            trig = w.trail if w.trail is not None else order.trigger_price
+            if trig is None:
+                return
+            if order.order_type is OrderType.MARKET_IF_TOUCHED:
+                hit = q.ask <= trig if buy else q.bid >= trig
+            else:
+                hit = q.ask >= trig if buy else q.bid <= trig
+            if not hit:
+                if order.time_in_force in (TimeInForce.IOC, TimeInForce.FOK):
+                    self._cancel_rest(w, ts, "IOC/FOK trigger not reached")
+                return
+            self._trigger(w, ts)
+        touch_px, size = (q.ask, q.ask_size) if buy else (q.bid, q.bid_size)
+        budget = size if size > 0 else _UNLIMITED
+        if order.order_type in _MARKET_LIKE:
+            self._fill(w, self.slippage.adjust(inst, int(order.side), touch_px), budget, ts, LiquiditySide.TAKER)
+            return
+        px = order.price
+        assert px is not None
+        if (buy and touch_px <= px) or (not buy and touch_px >= px):
+            resting = w.active_ns < ts and order.order_type is OrderType.LIMIT
+            if resting:
+                self._fill(w, px, budget, ts, LiquiditySide.MAKER)
+            else:
+                self._fill(w, touch_px, budget, ts, LiquiditySide.TAKER)
+        elif order.time_in_force in (TimeInForce.IOC, TimeInForce.FOK):
+            self._cancel_rest(w, ts, "IOC/FOK limit not marketable")
+
+    def _match_trade(self, w: _Working, t: TradeTick, size_left: int) -> int:
+        order = w.order
+        buy = order.side is OrderSide.BUY
+        ts = t.ts_event
+        if not w.triggered:
+            trig = w.trail if w.trail is not None else order.trigger_price
+            if trig is None:
+                return size_left
+            if order.order_type is OrderType.MARKET_IF_TOUCHED:
+                hit = t.price <= trig if buy else t.price >= trig
+            else:
+                hit = t.price >= trig if buy else t.price <= trig
+            if not hit:
+                return size_left
+            self._trigger(w, ts)
+        inst = self._instrument(order.instrument_id)
+        if order.order_type in _MARKET_LIKE:
+            if order.instrument_id in self._last_quote:
+                return size_left  # quotes drive market fills when the venue has them
+            return self._fill(w, self.slippage.adjust(inst, int(order.side), t.price), size_left, ts, LiquiditySide.TAKER)
+        px = order.price
+        assert px is not None
+        through = t.price < px if buy else t.price > px
+        if through and size_left > 0:
+            return self._fill(w, px, size_left, ts, LiquiditySide.MAKER)
+        return size_left
+
+    def _fill(self, w: _Working, price: int, budget: int, ts: int, liquidity: LiquiditySide) -> int:
+        order = w.order
+        inst = self._instrument(order.instrument_id)
+        leaves = order.leaves_qty
+        qty = min(leaves, budget)
+        qty -= qty % inst.lot_size_raw
+        if order.time_in_force is TimeInForce.FOK and qty < leaves:
+            self._cancel_rest(w, ts, "FOK could not fill in full")
+            return budget
+        if qty <= 0:
+            if order.time_in_force is TimeInForce.IOC:
+                self._cancel_rest(w, ts, "IOC found no liquidity")
+            return budget
+        self._exec_count += 1
+        commission = self.fee_model.commission(FeeContext(inst, qty, price, liquidity))
+        done = qty == leaves
+        if done:
+            self._remove(w)
+        self._emit(
+            OrderFilled(
+                *_ids(order), ts, ts,
+                venue_order_id=order.venue_order_id,
+                execution_id=f"{self.name}-E{self._exec_count}",
+                side=order.side, last_qty=qty, last_px=price, commission=commission, currency=inst.currency,
+                liquidity_side=liquidity, position_id=order.position_id,
+            )
+        )
+        if not done and order.time_in_force is TimeInForce.IOC:
+            self._cancel_rest(w, ts, "IOC remainder")
+        return budget - qty if budget != _UNLIMITED else budget
+
+    def _trigger(self, w: _Working, ts: int) -> None:
+        w.triggered = True
+        self._emit(OrderTriggered(*_ids(w.order), ts, ts))
+
+    def _cancel_rest(self, w: _Working, ts: int, reason: str) -> None:
+        if w.order.client_order_id in self._by_id:
+            self._remove(w)
+            self._emit(OrderCanceled(*_ids(w.order), ts, ts, reason=reason))
+
+    def _expire_if_due(self, w: _Working, ts: int) -> bool:
+        order = w.order
+        tif = order.time_in_force
+        due = (tif is TimeInForce.GTD and order.expire_time_ns is not None and ts >= order.expire_time_ns) or (
+            tif is TimeInForce.DAY and ts // NANOS_PER_DAY > order.ts_init // NANOS_PER_DAY
+        )
+        if due:
+            self._remove(w)
+            self._emit(OrderExpired(*_ids(order), ts, ts))
+        return due
+
+    def _update_trails(self, iid: str, high: int, low: int) -> None:
+        for w in self._working.get(iid, ()):
+            order = w.order
+            if order.order_type is OrderType.TRAILING_STOP_MARKET and not w.triggered:
+                offset = order.trailing_offset or 0
+                if order.side is OrderSide.SELL:
+                    cand = high - offset
+                    if w.trail is None or cand > w.trail:
+                        w.trail = cand
+                else:
+                    cand = low + offset
+                    if w.trail is None or cand < w.trail:
+                        w.trail = cand
+
+    def _would_take(self, order: Order) -> bool:
+        q = self._last_quote.get(order.instrument_id)
+        if q is None or order.price is None:
+            return False
+        return order.price >= q.ask if order.side is OrderSide.BUY else order.price <= q.bid
+
+    def _remove(self, w: _Working) -> None:
+        self._by_id.pop(w.order.client_order_id, None)
+        lst = self._working.get(w.order.instrument_id)
+        if lst is not None and w in lst:
+            lst.remove(w)
+
+    def _emit(self, event: OrderEvent) -> None:
+        self._report(event)
+
+
+def _ids(order: Order) -> tuple[str, str, str]:
+    return order.client_order_id, order.strategy_id, order.instrument_id
+
+
+def _no_report(event: OrderEvent) -> None:
+    raise RuntimeError("venue is not connected to an execution engine")
