@@ -22,7 +22,7 @@ class _Cfg(msgspec.Struct, forbid_unknown_fields=True, frozen=True, kw_only=True
     pass
 
 
-class RunConfig(_Cfg):
+class RunConfig(_Cfg, kw_only=True, forbid_unknown_fields=True, frozen=True):
     name: str = "backtest"
     seed: int = 0
     currency: str
@@ -35,11 +35,11 @@ class RunConfig(_Cfg):
     check_invariant: bool = False  # recompute the books on every timestamp (slow; for tests)
 
 
-class InstrumentsConfig(_Cfg):
+class InstrumentsConfig(_Cfg, kw_only=True, forbid_unknown_fields=True, frozen=True):
     files: list[str]
 
 
-class DataConfig(_Cfg):
+class DataConfig(_Cfg, kw_only=True, forbid_unknown_fields=True, frozen=True):
     kind: Literal["bars", "quotes", "trades"]
     path: str
     instrument_id: str | None = None
@@ -55,7 +55,7 @@ class DataConfig(_Cfg):
     bad_records: Literal["raise", "quarantine"] = "raise"
 
 
-class FeeConfig(_Cfg):
+class FeeConfig(_Cfg, kw_only=True, forbid_unknown_fields=True, frozen=True):
     model: Literal["none", "per_unit", "bps"] = "none"
     per_unit: str = "0"
     minimum: str = "0"
@@ -64,13 +64,13 @@ class FeeConfig(_Cfg):
     taker_bps: float = 0.0
 
 
-class SlippageConfig(_Cfg):
+class SlippageConfig(_Cfg, kw_only=True, forbid_unknown_fields=True, frozen=True):
     model: Literal["none", "ticks", "random"] = "none"
     ticks: int = 1
     probability: float = 0.0
 
 
-class VenueConfig(_Cfg):
+class VenueConfig(_Cfg, kw_only=True, forbid_unknown_fields=True, frozen=True):
     name: str
     participation: float = 1.0
     limit_fill: Literal["through", "touch"] = "through"
@@ -79,7 +79,7 @@ class VenueConfig(_Cfg):
     slippage: SlippageConfig = SlippageConfig()
 
 
-class RiskConfig(_Cfg):
+class RiskConfig(_Cfg, kw_only=True, forbid_unknown_fields=True, frozen=True):
     trading_state: Literal["active", "reducing", "halted"] = "active"
     max_order_quantity: str | None = None
     max_order_quantity_per_instrument: dict[str, str] = {}
@@ -91,13 +91,13 @@ class RiskConfig(_Cfg):
     allow_short: bool = False
 
 
-class StrategyConfig(_Cfg):
+class StrategyConfig(_Cfg, kw_only=True, forbid_unknown_fields=True, frozen=True):
     id: str
     class_path: str = msgspec.field(name="class")
     params: dict[str, Any] = {}
 
 
-class BacktestConfig(_Cfg):
+class BacktestConfig(_Cfg, kw_only=True, forbid_unknown_fields=True, frozen=True):
     run: RunConfig
     instruments: InstrumentsConfig
     data: list[DataConfig]

@@ -57,8 +57,6 @@ class BacktestEngine:
         self.bus = MessageBus()
         self.clock = SimulatedClock()
         self.portfolio = Portfolio(currency, starting_cash_raw, oms_type)
-        for inst in instruments:
-            self.portfolio.register_instrument(inst)
         self.risk = RiskEngine(self.portfolio, instruments.get, risk_checks or [], trading_state)
         self.execution = ExecutionEngine(self.bus, self.clock, self.risk, instruments.get)
         self.bus.register_endpoint("portfolio.apply_fill", self.portfolio.apply_fill)
@@ -91,6 +89,7 @@ class BacktestEngine:
         if venue is None:
             raise ValueError(f"no venue {inst.venue!r} added for data of {inst.id}")
         columns.validate_sorted(f"data of {inst.id}")
+        self.portfolio.register_instrument(inst)
         topic = data_topic(_KIND_TOPIC[columns.kind], inst.id)
         handler = _HANDLER[columns.kind]
         self.bus.subscribe(topic, getattr(venue, handler), priority=VENUE_PRIORITY)

@@ -124,6 +124,10 @@ def _drawdown(ts_ns: np.ndarray, equity: np.ndarray, starting_equity: float) -> 
     return max_dd, float(np.max(durations)) / NS_PER_DAY
 
 
+#: Spans shorter than this (7 days) get no CAGR: compounding a few hours to a year is noise.
+MIN_YEARS_FOR_CAGR = 7 / 365.25
+
+
 def compute_summary(
     ts_ns: np.ndarray,
     equity: np.ndarray,
@@ -194,7 +198,8 @@ def compute_summary(
             growth = None
         years = float(ts[-1] - ts[0]) / NS_PER_YEAR
         if years > 0.0:
-            if growth is not None and growth >= 0.0:
+            # annualizing a span shorter than a week says nothing: CAGR stays None
+            if growth is not None and growth >= 0.0 and years >= MIN_YEARS_FOR_CAGR:
                 with np.errstate(over="ignore"):
                     cagr = float(np.power(np.float64(growth), 1.0 / years)) - 1.0  # inf -> None
             mean_equity = float(np.mean(eq))

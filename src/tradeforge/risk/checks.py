@@ -73,17 +73,20 @@ class ReduceOnlyCheck:
 
 @dataclass(slots=True)
 class MaxOrderQuantity:
-    """Fat-finger limit on quantity, per instrument (raw) with a default."""
+    """Fat-finger limit on quantity in units (held at 1e-9 so one limit fits every precision),
+    per instrument with a default."""
 
-    default_raw: int | None
-    per_instrument_raw: dict[str, int]
+    default_nano: int | None
+    per_instrument_nano: dict[str, int]
     name: str = "max_order_quantity"
 
     def check(self, order: Order, ctx: RiskContext) -> str | None:
-        limit = self.per_instrument_raw.get(order.instrument_id, self.default_raw)
-        if limit is not None and order.quantity > limit:
-            p = ctx.instrument.size_precision
-            return f"quantity {raw_to_str(order.quantity, p)} exceeds max {raw_to_str(limit, p)}"
+        limit = self.per_instrument_nano.get(order.instrument_id, self.default_nano)
+        if limit is None:
+            return None
+        p = ctx.instrument.size_precision
+        if order.quantity * 10 ** (9 - p) > limit:
+            return f"quantity {raw_to_str(order.quantity, p)} exceeds max {raw_to_str(limit, 9).rstrip('0').rstrip('.')}"
         return None
 
 

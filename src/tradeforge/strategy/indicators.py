@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from collections import deque
-
 
 class Indicator:
     """Base: ``update(value)`` then read ``value`` once ``initialized``."""

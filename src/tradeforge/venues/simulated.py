@@ -58,7 +58,7 @@ class SimulatedVenueConfig:
 class _Working:
     """Venue-side state of one order."""
 
-    __slots__ = ("active_ns", "order", "triggered", "trail")
+    __slots__ = ("active_ns", "order", "trail", "triggered")
 
     def __init__(self, order: Order, active_ns: int) -> None:
         self.order = order

@@ -1,7 +1,9 @@
 """Long/flat SMA crossover over any number of instruments, on bars or on quote mids.
 
-Rule (per instrument): when the fast SMA closes above the slow SMA and we are flat, buy; when it
-closes below and we are long, sell everything. Orders are market orders; on bars they fill at the
+Rule (per instrument): when the fast SMA crosses above the slow SMA (it was at or below it on the
+previous update, and is above now) and we are flat, buy; whenever the fast SMA is below the slow SMA
+and we are long, sell everything. Entering only on the cross means a signal missed for lack of cash
+is not chased on every later bar. Orders are market orders; on bars they fill at the
 next bar's open. SMAs run on raw integer prices, so their sums are exact.
 
 Params:
@@ -38,6 +40,8 @@ class SmaCrossover(Strategy):
             raise ValueError(f"{self.id}: 'instruments' must be a non-empty list of instrument ids")
         self.smas: dict[str, tuple[SimpleMovingAverage, SimpleMovingAverage]] = {}
         self.pending: set[str] = set()
+        self.was_above: dict[str, bool] = {}
+        self.committed: dict[str, int] = {}  # money raw an unfilled entry may still spend
         use_quotes = p.get("data", "bars") == "quotes"
         for iid in instruments:
             self.instrument(iid)  # unknown instrument -> clear error now
@@ -60,14 +64,21 @@ class SmaCrossover(Strategy):
 
     def _decide(self, iid: str, price: int) -> None:
         fast, slow = self.smas[iid]
-        if slow.count < self.slow_n or iid in self.pending:
+        if slow.count < self.slow_n:
+            return
+        above = fast.value > slow.value
+        crossed_up = above and not self.was_above.get(iid, True)
+        self.was_above[iid] = above
+        if iid in self.pending:
             return
         held = self.portfolio.net_quantity(iid)
-        if fast.value > slow.value:
-            if held == 0:
+        if above:
+            if crossed_up and held == 0:
                 qty = self._size(iid, price)
                 if qty is not None:
                     self.pending.add(iid)
+                    inst = self.instrument(iid)
+                    self.committed[iid] = inst.notional_raw(price, inst.quantity(qty)) * 102 // 100
                     self.submit_order(self.order_factory.market(iid, OrderSide.BUY, qty))
         elif fast.value < slow.value and held > 0:
             self.pending.add(iid)
@@ -78,17 +89,20 @@ class SmaCrossover(Strategy):
         if self.quantity is not None:
             return self.quantity
         inst = self.instrument(iid)
-        budget = int(self.portfolio.equity() * self.weight)  # money raw
+        # never plan to spend cash that earlier, still unfilled entries may need (2% for gaps and fees)
+        free = (self.portfolio.cash - sum(self.committed.values())) * 100 // 102
+        budget = min(int(self.portfolio.equity() * self.weight), free)  # money raw
         unit_cost = inst.notional_raw(price, inst.lot_size_raw)
         lots = budget // unit_cost if unit_cost > 0 else 0
         if lots * inst.lot_size_raw < max(inst.min_quantity_raw, 1):
             return None
         return inst.make_quantity(lots * inst.lot_size_raw)
 
-    def on_order_event(self, event) -> None:  # noqa: ANN001
+    def on_order_event(self, event) -> None:
         order = self.ctx.trading.order(event.client_order_id)
         if order is not None and order.is_closed:
             self.pending.discard(order.instrument_id)
+            self.committed.pop(order.instrument_id, None)
 
 
 __all__ = ["SmaCrossover"]

@@ -1,0 +1,168 @@
+"""Build and run a backtest from a :class:`BacktestConfig` (what ``tradeforge backtest`` does)."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from pathlib import Path
+
+from tradeforge.backtest.config import BacktestConfig, DataConfig, load_config, parse_interval_ns
+from tradeforge.backtest.engine import BacktestEngine, load_strategy_class
+from tradeforge.backtest.result import BacktestResult
+from tradeforge.data.columns import Columns
+from tradeforge.data.errors import BadRecord, BadRecordPolicy
+from tradeforge.data.loaders import load_csv_bars, load_csv_quotes, load_parquet_quotes, load_parquet_trades
+from tradeforge.model.enums import OmsType, TradingState
+from tradeforge.model.fixed import MONEY_PRECISION, parse_raw
+from tradeforge.model.instruments import InstrumentProvider
+from tradeforge.model.timeutil import parse_timestamp_ns
+from tradeforge.risk.checks import BuyingPower, MaxOrderNotional, MaxOrderQuantity, PriceCollar, RiskCheck
+from tradeforge.venues.fees import BpsFee, FeeModel, NoFee, PerUnitFee
+from tradeforge.venues.simulated import SimulatedVenueConfig
+from tradeforge.venues.slippage import FixedTickSlippage, NoSlippage, RandomTickSlippage, SlippageModel
+
+
+def _money(value: str) -> int:
+    return parse_raw(value, MONEY_PRECISION, "money")
+
+
+def load_instruments(cfg: BacktestConfig, base: Path) -> InstrumentProvider:
+    provider = InstrumentProvider()
+    for f in cfg.instruments.files:
+        for inst in InstrumentProvider.from_toml(base / f):
+            provider.add(inst)
+    return provider
+
+
+def load_data(d: DataConfig, base: Path, instruments: InstrumentProvider) -> tuple[list[Columns], list[BadRecord]]:
+    """Load one ``[[data]]`` entry into columns (one per instrument)."""
+    path = Path(os.path.relpath(base / d.path))  # errors name the file as the user sees it
+    policy = BadRecordPolicy(d.bad_records)
+    cols = dict(d.columns) or None
+    suffix = "".join(path.suffixes)
+    if d.kind == "bars":
+        assert d.interval is not None
+        bars, bad = load_csv_bars(
+            path, instruments=instruments, instrument_id=d.instrument_id, symbol_column=d.symbol_column,
+            venue=d.venue, columns=cols, timestamp_column=d.timestamp_column, timezone=d.timezone,
+            timestamp_convention=d.timestamp_convention, interval_ns=parse_interval_ns(d.interval),
+            session_close=d.session_close, policy=policy,
+        )
+        if d.symbols is not None:
+            wanted = {f"{s}.{d.venue}" for s in d.symbols}
+            bars = [b for b in bars if b.instrument_id in wanted]
+        return list(bars), bad
+    if d.instrument_id is None:
+        raise ValueError(f"{path}: quotes and trades need instrument_id")
+    if d.kind == "quotes":
+        if ".parquet" in suffix:
+            q, bad = load_parquet_quotes(path, instrument_id=d.instrument_id, instruments=instruments, columns=cols, policy=policy)
+        else:
+            q, bad = load_csv_quotes(
+                path, instrument_id=d.instrument_id, instruments=instruments, columns=cols,
+                timestamp_column=d.timestamp_column, timezone=d.timezone, policy=policy,
+            )
+        return [q], bad
+    t, bad = load_parquet_trades(path, instrument_id=d.instrument_id, instruments=instruments, columns=cols, policy=policy)
+    return [t], bad
+
+
+def _fee_model(v: SimulatedVenueConfig, fees) -> FeeModel:
+    if fees.model == "per_unit":
+        return PerUnitFee(_money(fees.per_unit), _money(fees.minimum), fees.max_bps)
+    if fees.model == "bps":
+        return BpsFee(fees.maker_bps, fees.taker_bps, _money(fees.minimum))
+    return NoFee()
+
+
+def _slippage(s, seed: int) -> SlippageModel:
+    if s.model == "ticks":
+        return FixedTickSlippage(s.ticks)
+    if s.model == "random":
+        return RandomTickSlippage(s.probability, s.ticks, seed)
+    return NoSlippage()
+
+
+def _risk_checks(cfg: BacktestConfig, instruments: InstrumentProvider) -> list[RiskCheck]:
+    r = cfg.risk
+    checks: list[RiskCheck] = []
+
+    if r.max_order_quantity is not None or r.max_order_quantity_per_instrument:
+        checks.append(MaxOrderQuantity(
+            None if r.max_order_quantity is None else parse_raw(r.max_order_quantity, 9, "risk.max_order_quantity"),
+            {iid: parse_raw(v, 9, f"risk.max_order_quantity_per_instrument.{iid}")
+             for iid, v in r.max_order_quantity_per_instrument.items()},
+        ))
+    if r.max_order_notional is not None or r.max_order_notional_per_instrument:
+        checks.append(MaxOrderNotional(
+            None if r.max_order_notional is None else _money(r.max_order_notional),
+            {iid: _money(v) for iid, v in r.max_order_notional_per_instrument.items()},
+        ))
+    if r.price_collar_bps is not None:
+        checks.append(PriceCollar(r.price_collar_bps))
+    if r.buying_power:
+        checks.append(BuyingPower(r.market_buffer_bps, r.allow_short or cfg.run.account == "margin"))
+    return checks
+
+
+def build_engine(cfg: BacktestConfig, base: Path, on_load: Callable[[str], None] | None = None) -> BacktestEngine:
+    """Everything a config describes, assembled and loaded, ready to :meth:`~BacktestEngine.run`."""
+    instruments = load_instruments(cfg, base)
+    engine = BacktestEngine(
+        instruments, cfg.run.currency, _money(cfg.run.starting_cash),
+        oms_type=OmsType(cfg.run.oms.upper()),
+        risk_checks=_risk_checks(cfg, instruments),
+        trading_state=TradingState(cfg.risk.trading_state.upper()),
+        chunk_size=cfg.run.chunk_size,
+        check_invariant=cfg.run.check_invariant,
+    )
+    for v in cfg.venue:
+        vc = SimulatedVenueConfig(v.name, v.participation, v.limit_fill, v.latency_ns)
+        engine.add_venue(vc, _fee_model(vc, v.fees), _slippage(v.slippage, cfg.run.seed))
+    start = parse_timestamp_ns(cfg.run.start) if cfg.run.start else None
+    end = parse_timestamp_ns(cfg.run.end) if cfg.run.end else None
+    for d in cfg.data:
+        if on_load is not None:
+            on_load(d.path)
+        columns, bad = load_data(d, base, instruments)
+        engine.quarantined.extend(bad)
+        for c in columns:
+            c = _window(c, start, end)
+            if len(c):
+                engine.add_data(c)
+    for s in cfg.strategy:
+        cls = load_strategy_class(s.class_path, base)
+        params = dict(s.params)
+        if params.get("instruments") == "all":
+            params["instruments"] = sorted({st.columns.instrument_id for st in engine.streams})
+        engine.add_strategy(cls(s.id, params))
+    return engine
+
+
+def _window(c: Columns, start: int | None, end: int | None) -> Columns:
+    if start is None and end is None:
+        return c
+    import dataclasses
+
+    import numpy as np
+
+    ts = c.ts_init
+    lo = 0 if start is None else int(np.searchsorted(ts, start, side="left"))
+    hi = len(ts) if end is None else int(np.searchsorted(ts, end, side="left"))
+    arrays = {f.name: getattr(c, f.name)[lo:hi] for f in dataclasses.fields(c) if isinstance(getattr(c, f.name), np.ndarray)}
+    return dataclasses.replace(c, **arrays)
+
+
+def run_backtest(
+    config_path: str | Path, out_dir: str | Path | None = None, progress: Callable[[int], None] | None = None,
+    on_load: Callable[[str], None] | None = None, on_start: Callable[[int], None] | None = None,
+) -> BacktestResult:
+    """Load the config, run it and (if ``out_dir``) write the results."""
+    cfg, base = load_config(config_path)
+    engine = build_engine(cfg, base, on_load)
+    if on_start is not None:
+        on_start(sum(len(s) for s in engine.streams))
+    result = engine.run(progress)
+    if out_dir is not None:
+        result.write(out_dir)
+    return result

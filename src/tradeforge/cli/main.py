@@ -1,0 +1,102 @@
+"""The ``tradeforge`` command line."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
+from rich.table import Table
+
+from tradeforge.backtest.config import ConfigError
+from tradeforge.data.errors import BadRecordError
+from tradeforge.model.instruments import InstrumentError
+
+app = typer.Typer(add_completion=False, no_args_is_help=True, help="tradeforge: research to live, one code path.")
+console = Console()
+
+_SUMMARY_ROWS = (
+    ("total_return", "Total return", "pct"), ("cagr", "CAGR", "pct"),
+    ("annualized_volatility", "Annualized volatility", "pct"), ("sharpe", "Sharpe", "num"),
+    ("sortino", "Sortino", "num"), ("max_drawdown", "Max drawdown", "pct"),
+    ("max_drawdown_duration_days", "Max drawdown duration (days)", "num"), ("turnover", "Turnover (per year)", "num"),
+    ("exposure", "Exposure (mean gross / equity)", "pct"), ("trade_count", "Round trips", "int"),
+    ("win_rate", "Win rate", "pct"), ("fees_paid", "Fees paid", "money"), ("final_equity", "Final equity", "money"),
+    ("orders", "Orders", "int"), ("fills", "Fills", "int"), ("orders_denied", "Orders denied by risk", "int"),
+    ("bad_records_quarantined", "Bad records quarantined", "int"),
+)
+
+
+def _fmt(value: object, kind: str) -> str:
+    if value is None:
+        return "—"
+    if kind == "pct":
+        return f"{float(value) * 100:.2f}%"  # type: ignore[arg-type]
+    if kind == "money":
+        return f"{float(value):,.2f}"  # type: ignore[arg-type]
+    if kind == "int":
+        return f"{int(value):,}"  # type: ignore[call-overload]
+    return f"{float(value):.3f}"  # type: ignore[arg-type]
+
+
+def print_summary(summary: dict, title: str) -> None:
+    table = Table(title=title, show_header=False)
+    table.add_column("metric", style="bold")
+    table.add_column("value", justify="right")
+    for key, label, kind in _SUMMARY_ROWS:
+        table.add_row(label, _fmt(summary.get(key), kind))
+    console.print(table)
+
+
+@app.command()
+def backtest(
+    config: Annotated[Path, typer.Argument(help="run configuration (TOML)")],
+    out: Annotated[Path | None, typer.Option("--out", help="folder for Parquet results and summary.json")] = None,
+    quiet: Annotated[bool, typer.Option("--quiet", help="no progress bar")] = False,
+) -> None:
+    """Run a backtest described by CONFIG and write its results to --out."""
+    from tradeforge.backtest.run import run_backtest
+
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    with Progress(
+        TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+        TimeRemainingColumn(), console=console, disable=quiet, transient=False,
+    ) as progress:
+        task = progress.add_task("loading", total=None)
+        try:
+            result = run_backtest(
+                config, out,
+                progress=lambda n: progress.advance(task, n),
+                on_load=lambda p: progress.update(task, description=f"loading {p}"),
+                on_start=lambda total: progress.update(task, description="replaying events", total=total, completed=0),
+            )
+        except (ConfigError, BadRecordError, InstrumentError, ValueError) as exc:
+            progress.stop()
+            console.print(f"[red]error:[/red] {exc}")
+            raise typer.Exit(2) from None
+    summary = result.summary()
+    print_summary(summary, f"{config.stem}")
+    if result.quarantined:
+        console.print(f"[yellow]{len(result.quarantined)} bad records were quarantined[/yellow]"
+                      + (f" (listed in {out / 'quarantine.csv'})" if out else ""))
+        for b in result.quarantined[:5]:
+            console.print(f"  {b.source} {b.unit} {b.record} field '{b.field}': {b.reason}")
+    if result.errors:
+        console.print(f"[yellow]{len(result.errors)} order errors were reported[/yellow]")
+    if out is not None:
+        console.print(f"results written to [bold]{out}[/bold]")
+
+
+@app.command()
+def version() -> None:
+    """Print the version."""
+    from importlib.metadata import version as _v
+
+    console.print(_v("tradeforge"))
+
+
+if __name__ == "__main__":  # pragma: no cover
+    app()
