@@ -27,7 +27,7 @@ class QuoteMeanReversion(Strategy):
         self.trades_seen = 0
         self.active = False
 
-    def on_trade(self, trade) -> None:  # noqa: ANN001
+    def on_trade(self, trade) -> None:
         self.trades_seen += 1
 
     def on_quote(self, quote: QuoteTick) -> None:
