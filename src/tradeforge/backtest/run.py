@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable
 from pathlib import Path
 
@@ -34,9 +33,17 @@ def load_instruments(cfg: BacktestConfig, base: Path) -> InstrumentProvider:
     return provider
 
 
+def _display_path(path: Path) -> Path:
+    """The path relative to the working folder when inside it (errors name the file as the user sees it)."""
+    try:
+        return path.resolve().relative_to(Path.cwd())
+    except ValueError:
+        return path
+
+
 def load_data(d: DataConfig, base: Path, instruments: InstrumentProvider) -> tuple[list[Columns], list[BadRecord]]:
     """Load one ``[[data]]`` entry into columns (one per instrument)."""
-    path = Path(os.path.relpath(base / d.path))  # errors name the file as the user sees it
+    path = _display_path(base / d.path)
     policy = BadRecordPolicy(d.bad_records)
     cols = dict(d.columns) or None
     suffix = "".join(path.suffixes)

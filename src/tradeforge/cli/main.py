@@ -75,7 +75,7 @@ def backtest(
             )
         except (ConfigError, BadRecordError, InstrumentError, ValueError) as exc:
             progress.stop()
-            console.print(f"[red]error:[/red] {exc}")
+            console.print(f"[red]error:[/red] {exc}", soft_wrap=True)
             raise typer.Exit(2) from None
     summary = result.summary()
     print_summary(summary, f"{config.stem}")
@@ -83,7 +83,7 @@ def backtest(
         console.print(f"[yellow]{len(result.quarantined)} bad records were quarantined[/yellow]"
                       + (f" (listed in {out / 'quarantine.csv'})" if out else ""))
         for b in result.quarantined[:5]:
-            console.print(f"  {b.source} {b.unit} {b.record} field '{b.field}': {b.reason}")
+            console.print(f"  {b.source} {b.unit} {b.record} field '{b.field}': {b.reason}", soft_wrap=True)
     if result.errors:
         console.print(f"[yellow]{len(result.errors)} order errors were reported[/yellow]")
     if out is not None:
