@@ -17,9 +17,10 @@ from typing import Any
 from tradeforge.backtest.result import BacktestResult, EquityCurve
 from tradeforge.core.bus import MessageBus
 from tradeforge.core.clock import SimulatedClock
-from tradeforge.data.columns import Columns
+from tradeforge.data.columns import Columns, EventList
 from tradeforge.data.stream import DEFAULT_CHUNK, DataStream, merge
 from tradeforge.execution.engine import ExecutionEngine
+from tradeforge.model.data import CustomData, OrderBookDelta, OrderBookDepth
 from tradeforge.model.enums import OmsType, TradingState
 from tradeforge.model.instruments import InstrumentProvider
 from tradeforge.portfolio.portfolio import Portfolio
@@ -95,6 +96,23 @@ class BacktestEngine:
         self.bus.subscribe(topic, getattr(venue, handler), priority=VENUE_PRIORITY)
         self.bus.subscribe(topic, getattr(self.portfolio, handler), priority=PORTFOLIO_PRIORITY)
         self.streams.append(DataStream(columns, topic, self.chunk_size))
+
+    def add_custom_data(self, data_type: str, events: list[CustomData]) -> None:
+        """Add user-defined data (news, signals, alternative data), published on ``data.custom.{data_type}``."""
+        bad = [e for e in events if e.data_type != data_type]
+        if bad:
+            raise ValueError(f"custom data stream {data_type!r} holds events of type {bad[0].data_type!r}")
+        stream = EventList.of(list(events))
+        stream.validate_sorted(f"custom data {data_type}")
+        self.streams.append(DataStream(stream, f"data.custom.{data_type}", self.chunk_size))
+
+    def add_book_data(self, instrument_id: str, events: list[OrderBookDelta | OrderBookDepth]) -> None:
+        """Add order book deltas / depth snapshots, published on ``data.book.{instrument_id}``
+        (strategies see them; the L2/L3 matching simulator comes with a later release)."""
+        inst = self.instruments.get(instrument_id)
+        stream = EventList.of(list(events), inst.id)
+        stream.validate_sorted(f"book data of {inst.id}")
+        self.streams.append(DataStream(stream, data_topic("book", inst.id), self.chunk_size))
 
     # -- running --
     def run(self, progress: Progress | None = None) -> BacktestResult:

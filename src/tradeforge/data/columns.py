@@ -126,4 +126,27 @@ class TradeColumns(_Columns):
         ]
 
 
-Columns = BarColumns | QuoteColumns | TradeColumns
+@dataclass(frozen=True, eq=False)
+class EventList(_Columns):
+    """Events built elsewhere (custom data such as news, order book deltas), sorted by ``ts_init``.
+
+    For sources that are not columnar by nature; the stream still hands them out chunk by chunk.
+    """
+
+    kind: ClassVar[str] = "events"
+    instrument_id: str
+    ts_event: np.ndarray
+    ts_init: np.ndarray
+    events: list[Data]
+
+    @classmethod
+    def of(cls, events: list[Data], instrument_id: str = "") -> EventList:
+        ts_event = np.fromiter((e.ts_event for e in events), dtype=np.int64, count=len(events))  # type: ignore[attr-defined]
+        ts_init = np.fromiter((e.ts_init for e in events), dtype=np.int64, count=len(events))  # type: ignore[attr-defined]
+        return cls(instrument_id, ts_event, ts_init, list(events))
+
+    def to_events(self, start: int, stop: int) -> list[Data]:
+        return self.events[start:stop]
+
+
+Columns = BarColumns | QuoteColumns | TradeColumns | EventList

@@ -84,7 +84,7 @@ class OrderBookDepth(Data, frozen=True, gc=False):
     ts_init: int
 
 
-class CustomData(Data, frozen=True, gc=False):
+class CustomData(Data, frozen=True, gc=True):
     """User-defined data (news, signals, alternative data) routed by ``data_type``."""
 
     data_type: str
