@@ -65,7 +65,7 @@ def test_missing_section_named() -> None:
 def test_bad_toml_names_the_file(tmp_path: Path) -> None:
     p = tmp_path / "bad.toml"
     p.write_text("[run\ncurrency=")
-    with pytest.raises(ConfigError, match="bad.toml"):
+    with pytest.raises(ConfigError, match=r"bad\.toml"):
         load_config(p)
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import itertools
+
 import numpy as np
 
 from tradeforge.backtest.engine import BacktestEngine
@@ -91,7 +93,7 @@ def test_merge_is_streaming_and_never_splits_a_timestamp() -> None:
     b = DataStream(_bars("BBB.SIM", []).__class__("BBB.SIM", ts_b, ts_b, *[np.zeros(200, np.int64)] * 5, MIN), "b", 11)
     chunks = list(a.chunks())
     assert len(chunks) > 10
-    for first, second in zip(chunks, chunks[1:], strict=False):
+    for first, second in itertools.pairwise(chunks):
         assert len(first.events) <= 9  # 7 plus at most the rest of one timestamp
         assert second.ts[0] > first.ts[-1]  # a timestamp never spans two chunks
     out = []
