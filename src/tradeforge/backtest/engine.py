@@ -15,26 +15,18 @@ from pathlib import Path
 from typing import Any
 
 from tradeforge.backtest.result import BacktestResult, EquityCurve
-from tradeforge.core.bus import MessageBus
 from tradeforge.core.clock import SimulatedClock
 from tradeforge.data.columns import Columns, EventList
 from tradeforge.data.stream import DEFAULT_CHUNK, DataStream, merge
-from tradeforge.execution.engine import ExecutionEngine
 from tradeforge.model.data import CustomData, OrderBookDelta, OrderBookDepth
 from tradeforge.model.enums import OmsType, TradingState
 from tradeforge.model.instruments import InstrumentProvider
-from tradeforge.portfolio.portfolio import Portfolio
+from tradeforge.node.kernel import Kernel
 from tradeforge.risk.checks import RiskCheck
-from tradeforge.risk.engine import RiskEngine
-from tradeforge.strategy.base import Strategy, StrategyContext, data_topic
+from tradeforge.strategy.base import Strategy, data_topic
 from tradeforge.venues.fees import FeeModel
 from tradeforge.venues.simulated import SimulatedVenue, SimulatedVenueConfig
 from tradeforge.venues.slippage import SlippageModel
-
-_KIND_TOPIC = {"bar": "bars", "quote": "quotes", "trade": "trades"}
-_HANDLER = {"bar": "on_bar", "quote": "on_quote", "trade": "on_trade"}
-VENUE_PRIORITY = 100
-PORTFOLIO_PRIORITY = 50
 
 Progress = Callable[[int], None]
 
@@ -54,15 +46,18 @@ class BacktestEngine:
         chunk_size: int = DEFAULT_CHUNK,
         check_invariant: bool = False,
     ) -> None:
-        self.instruments = instruments
-        self.bus = MessageBus()
         self.clock = SimulatedClock()
-        self.portfolio = Portfolio(currency, starting_cash_raw, oms_type)
-        self.risk = RiskEngine(self.portfolio, instruments.get, risk_checks or [], trading_state)
-        self.execution = ExecutionEngine(self.bus, self.clock, self.risk, instruments.get)
-        self.bus.register_endpoint("portfolio.apply_fill", self.portfolio.apply_fill)
+        self.kernel = Kernel(
+            instruments, self.clock, currency, starting_cash_raw,
+            oms_type=oms_type, risk_checks=risk_checks, trading_state=trading_state,
+        )
+        self.instruments = instruments
+        self.bus = self.kernel.bus
+        self.portfolio = self.kernel.portfolio
+        self.risk = self.kernel.risk
+        self.execution = self.kernel.execution
+        self.strategies = self.kernel.strategies
         self.venues: dict[str, SimulatedVenue] = {}
-        self.strategies: list[Strategy] = []
         self.streams: list[DataStream] = []
         self.chunk_size = chunk_size
         self.check_invariant = check_invariant
@@ -74,27 +69,19 @@ class BacktestEngine:
     ) -> SimulatedVenue:
         venue = SimulatedVenue(config, self.instruments.get, self.clock.timestamp_ns, fee_model, slippage)
         self.venues[config.name] = venue
-        self.execution.register_venue(venue)
+        self.kernel.add_venue(venue)
         return venue
 
     def add_strategy(self, strategy: Strategy) -> None:
-        strategy.register(
-            StrategyContext(self.bus, self.clock, self.instruments.get, self.portfolio, self.execution)
-        )
-        self.strategies.append(strategy)
+        self.kernel.add_strategy(strategy)
 
     def add_data(self, columns: Columns) -> None:
         """Add one stream; it is published on ``data.{bars|quotes|trades}.{instrument_id}``."""
         inst = self.instruments.get(columns.instrument_id)
-        venue = self.venues.get(inst.venue)
-        if venue is None:
+        if inst.venue not in self.venues:
             raise ValueError(f"no venue {inst.venue!r} added for data of {inst.id}")
         columns.validate_sorted(f"data of {inst.id}")
-        self.portfolio.register_instrument(inst)
-        topic = data_topic(_KIND_TOPIC[columns.kind], inst.id)
-        handler = _HANDLER[columns.kind]
-        self.bus.subscribe(topic, getattr(venue, handler), priority=VENUE_PRIORITY)
-        self.bus.subscribe(topic, getattr(self.portfolio, handler), priority=PORTFOLIO_PRIORITY)
+        topic = self.kernel.connect_market_data(columns.kind, inst.id)
         self.streams.append(DataStream(columns, topic, self.chunk_size))
 
     def add_custom_data(self, data_type: str, events: list[CustomData]) -> None:
@@ -121,8 +108,7 @@ class BacktestEngine:
         clock = self.clock
         if starts:
             clock.set_time(min(starts))
-        for strategy in self.strategies:
-            strategy.on_start()
+        self.kernel.start()
         curve = EquityCurve()
         pf = self.portfolio
         check = self.check_invariant
@@ -172,8 +158,7 @@ class BacktestEngine:
                         h(ev)
                 if progress is not None:
                     progress(n)
-        for strategy in self.strategies:
-            strategy.on_stop()
+        self.kernel.stop()
         if last_ts >= 0:
             curve.record(last_ts, pf.equity(), pf.gross_exposure())
         pf.check_invariant()

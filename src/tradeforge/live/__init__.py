@@ -1,0 +1,1 @@
+"""Paper and live trading: the shared kernel driven by a real-time clock and live feeds."""

@@ -107,7 +107,8 @@ class SimulatedVenue:
         if order.order_type is OrderType.TRAILING_STOP_MARKET and w.trail is None:
             ref = self._last_price.get(order.instrument_id)
             if ref is not None:
-                w.trail = ref - order.side * order.trailing_offset  # type: ignore[operator]
+                # a sell stop trails below the market, a buy stop above it (as in _update_trails)
+                w.trail = ref + order.side * order.trailing_offset  # type: ignore[operator]
         self._working.setdefault(order.instrument_id, []).append(w)
         self._by_id[order.client_order_id] = w
         quote = self._last_quote.get(order.instrument_id)
@@ -146,7 +147,7 @@ class SimulatedVenue:
         working = self._working.get(iid)
         if not working:
             return
-        ts = bar.ts_event
+        ts = bar.ts_init
         budget = _UNLIMITED if bar.volume < 0 else int(bar.volume * self.config.participation)
         inst = self._instrument(iid)
         budget -= budget % inst.lot_size_raw if budget != _UNLIMITED else 0
@@ -165,7 +166,7 @@ class SimulatedVenue:
         working = self._working.get(iid)
         if not working:
             return
-        ts = quote.ts_event
+        ts = quote.ts_init
         for w in list(working):
             if w.active_ns > ts or w.order.client_order_id not in self._by_id:
                 continue
@@ -180,7 +181,7 @@ class SimulatedVenue:
         working = self._working.get(iid)
         if not working:
             return
-        ts = trade.ts_event
+        ts = trade.ts_init
         size_left = trade.size
         for w in list(working):
             if w.active_ns > ts or w.order.client_order_id not in self._by_id:
@@ -195,7 +196,7 @@ class SimulatedVenue:
         order = w.order
         buy = order.side is OrderSide.BUY
         o, h, lo = bar.open, bar.high, bar.low
-        ts = bar.ts_event
+        ts = bar.ts_init
         if not w.triggered:
             trig = w.trail if w.trail is not None else order.trigger_price
             if trig is None:
@@ -274,7 +275,7 @@ class SimulatedVenue:
     def _match_trade(self, w: _Working, t: TradeTick, size_left: int) -> int:
         order = w.order
         buy = order.side is OrderSide.BUY
-        ts = t.ts_event
+        ts = t.ts_init
         if not w.triggered:
             trig = w.trail if w.trail is not None else order.trigger_price
             if trig is None:

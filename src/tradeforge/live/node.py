@@ -1,0 +1,85 @@
+"""The live node: the same kernel as the backtest, with a real-time clock and pushed market data.
+
+A strategy class runs here exactly as in a backtest. With ``add_paper_venue`` orders are matched by
+the simulated venue against the live data (paper trading); a real venue adapter plugs in through
+``add_venue`` with the same interface.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+
+from tradeforge.core.clock import LiveClock
+from tradeforge.model.data import Data
+from tradeforge.model.enums import OmsType, TradingState
+from tradeforge.model.instruments import InstrumentProvider
+from tradeforge.node.kernel import Kernel
+from tradeforge.risk.checks import RiskCheck
+from tradeforge.strategy.base import Strategy
+from tradeforge.venues.base import ExecutionVenue
+from tradeforge.venues.fees import FeeModel
+from tradeforge.venues.simulated import SimulatedVenue, SimulatedVenueConfig
+from tradeforge.venues.slippage import SlippageModel
+
+
+class LiveNode:
+    """Paper / live trading node."""
+
+    def __init__(
+        self,
+        instruments: InstrumentProvider,
+        currency: str,
+        starting_cash_raw: int,
+        *,
+        oms_type: OmsType = OmsType.NETTING,
+        risk_checks: list[RiskCheck] | None = None,
+        trading_state: TradingState = TradingState.ACTIVE,
+    ) -> None:
+        self.clock = LiveClock()
+        self.kernel = Kernel(
+            instruments, self.clock, currency, starting_cash_raw,
+            oms_type=oms_type, risk_checks=risk_checks, trading_state=trading_state,
+        )
+        self.instruments = instruments
+        self.portfolio = self.kernel.portfolio
+        self.execution = self.kernel.execution
+        self._feeds: list[tuple[str, AsyncIterator[Data]]] = []
+        self.events_published = 0
+
+    def add_paper_venue(
+        self, config: SimulatedVenueConfig, fee_model: FeeModel | None = None, slippage: SlippageModel | None = None
+    ) -> SimulatedVenue:
+        """A venue that fills against the live market data (paper trading)."""
+        venue = SimulatedVenue(config, self.instruments.get, self.clock.timestamp_ns, fee_model, slippage)
+        self.kernel.add_venue(venue)
+        return venue
+
+    def add_venue(self, venue: ExecutionVenue) -> None:
+        self.kernel.add_venue(venue)
+
+    def add_strategy(self, strategy: Strategy) -> None:
+        self.kernel.add_strategy(strategy)
+
+    def add_feed(self, kind: str, instrument_id: str, feed: AsyncIterator[Data]) -> None:
+        """Market data of ``kind`` (bar, quote, trade) for one instrument, from an async feed."""
+        self._feeds.append((self.kernel.connect_market_data(kind, instrument_id), feed))
+
+    async def run(self, stop: asyncio.Event | None = None) -> None:
+        """Start strategies, pump every feed until all end (or ``stop`` is set), stop strategies."""
+        self.kernel.start()
+        bus = self.kernel.bus
+
+        async def pump(topic: str, feed: AsyncIterator[Data]) -> None:
+            handlers = bus.handlers(topic)
+            async for event in feed:
+                for handler in handlers:
+                    handler(event)
+                self.events_published += 1
+                if stop is not None and stop.is_set():
+                    return
+
+        try:
+            await asyncio.gather(*(pump(topic, feed) for topic, feed in self._feeds))
+        finally:
+            self.kernel.stop()

@@ -1,0 +1,1 @@
+"""The kernel every environment shares: bus, clock, portfolio, risk, execution, venues, strategies."""
