@@ -10,15 +10,17 @@ from __future__ import annotations
 
 import importlib
 import importlib.util
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Iterator
+from itertools import repeat
 from pathlib import Path
 from typing import Any
 
 from tradeforge.backtest.result import BacktestResult, EquityCurve
+from tradeforge.core.bus import Handler
 from tradeforge.core.clock import SimulatedClock
 from tradeforge.data.columns import Columns, EventList
 from tradeforge.data.stream import DEFAULT_CHUNK, DataStream, merge
-from tradeforge.model.data import CustomData, OrderBookDelta, OrderBookDepth
+from tradeforge.model.data import CustomData, Data, OrderBookDelta, OrderBookDepth
 from tradeforge.model.enums import OmsType, TradingState
 from tradeforge.model.instruments import InstrumentProvider
 from tradeforge.node.kernel import Kernel
@@ -102,6 +104,21 @@ class BacktestEngine:
         self.streams.append(DataStream(stream, data_topic("book", inst.id), self.chunk_size))
 
     # -- running --
+    def _rounds(self) -> Iterator[tuple[Iterable[list[Handler]], list[Data]]]:
+        """Events in replay order, round by round, each with the handler list of its topic."""
+        if len(self.streams) == 1:  # no merge needed
+            handlers = self.bus.handlers(self.streams[0].topic)
+            for chunk in self.streams[0].chunks():
+                yield repeat(handlers), chunk.events
+            return
+        by_stream = [self.bus.handlers(s.topic) for s in self.streams]
+        for _, events_by_stream, sids, idxs in merge(self.streams):
+            sid_list = sids.tolist()
+            yield (
+                [by_stream[s] for s in sid_list],
+                [events_by_stream[s][i] for s, i in zip(sid_list, idxs.tolist(), strict=True)],
+            )
+
     def run(self, progress: Progress | None = None) -> BacktestResult:
         """Replay all streams merged by ``(ts_init, stream, sequence)`` and return the result."""
         starts = [int(s.columns.ts_init[0]) for s in self.streams if len(s)]
@@ -114,50 +131,25 @@ class BacktestEngine:
         check = self.check_invariant
         rec_ts, rec_eq, rec_gross = curve.ts.append, curve.equity.append, curve.gross.append
         last_ts = -1
-        if len(self.streams) == 1:
-            stream = self.streams[0]
-            handlers = self.bus.handlers(stream.topic)
-            for chunk in stream.chunks():
-                for ev in chunk.events:
-                    ts = ev.ts_init  # type: ignore[attr-defined]
-                    if ts != last_ts:
-                        if last_ts >= 0:
-                            rec_ts(last_ts)
-                            rec_eq(pf.cash + pf._value)
-                            rec_gross(pf._gross)
-                            if check:
-                                pf.check_invariant()
-                        if ts >= clock.next_timer_ns:
-                            clock.advance_to(ts)
-                        else:
-                            clock._now = ts
-                        last_ts = ts
-                    for h in handlers:
-                        h(ev)
-                if progress is not None:
-                    progress(len(chunk.events))
-        else:
-            all_handlers = [self.bus.handlers(s.topic) for s in self.streams]
-            for n, events_by_stream, sids, idxs in merge(self.streams):
-                for sid, i in zip(sids.tolist(), idxs.tolist(), strict=True):
-                    ev = events_by_stream[sid][i]
-                    ts = ev.ts_init  # type: ignore[attr-defined]
-                    if ts != last_ts:
-                        if last_ts >= 0:
-                            rec_ts(last_ts)
-                            rec_eq(pf.cash + pf._value)
-                            rec_gross(pf._gross)
-                            if check:
-                                pf.check_invariant()
-                        if ts >= clock.next_timer_ns:
-                            clock.advance_to(ts)
-                        else:
-                            clock._now = ts
-                        last_ts = ts
-                    for h in all_handlers[sid]:
-                        h(ev)
-                if progress is not None:
-                    progress(n)
+        for handler_lists, events in self._rounds():
+            for handlers, ev in zip(handler_lists, events):  # noqa: B905 - repeat() is endless
+                ts = ev.ts_init  # type: ignore[attr-defined]
+                if ts != last_ts:
+                    if last_ts >= 0:  # the previous timestamp is complete: sample equity
+                        rec_ts(last_ts)
+                        rec_eq(pf.cash + pf._value)
+                        rec_gross(pf._gross)
+                        if check:
+                            pf.check_invariant()
+                    if ts >= clock.next_timer_ns:
+                        clock.advance_to(ts)  # due timers fire first, in time order
+                    else:
+                        clock._now = ts
+                    last_ts = ts
+                for h in handlers:
+                    h(ev)
+            if progress is not None:
+                progress(len(events))
         self.kernel.stop()
         if last_ts >= 0:
             curve.record(last_ts, pf.equity(), pf.gross_exposure())

@@ -120,6 +120,9 @@ class SimulatedClock:
             timer = self._timers.get(name)
             if timer is None or timer.next_ns != due_ns:
                 continue  # canceled or rescheduled
+            if timer.stop_ns is not None and due_ns > timer.stop_ns:
+                del self._timers[name]  # first firing already past stop_ns (as LiveClock)
+                continue
             self._now = due_ns
             if timer.interval_ns:
                 timer.next_ns = due_ns + timer.interval_ns

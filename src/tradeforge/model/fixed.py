@@ -12,7 +12,7 @@ parsing and display.
 
 from __future__ import annotations
 
-from decimal import Decimal, InvalidOperation
+from decimal import MAX_PREC, Context, Decimal, InvalidOperation
 from typing import Final
 
 MAX_PRECISION: Final = 9
@@ -49,16 +49,13 @@ def parse_raw(value: str | int | Decimal | float, precision: int, what: str = "v
     if isinstance(value, float):
         if value != value or value in (float("inf"), float("-inf")):
             raise FixedPointError(f"{what}: {value!r} is not a finite number")
-        scaled = value * 10**precision
-        raw = round(scaled)
-        if abs(scaled - raw) > 1e-6 * max(1.0, abs(scaled)) * 1e-3:
-            raise FixedPointError(f"{what}: {value!r} has more than {precision} decimal places")
-        return raw
+        # The shortest repr is the decimal the float stands for (0.1 + 0.2 -> '0.30000000000000004').
+        value = repr(value)
     try:
         dec = Decimal(value) if isinstance(value, str) else value
         if not dec.is_finite():
             raise FixedPointError(f"{what}: {value!r} is not a finite number")
-        scaled = dec.scaleb(precision)
+        scaled = dec.scaleb(precision, Context(prec=MAX_PREC))  # exact: no rounding to 28 digits
     except (InvalidOperation, ValueError) as exc:
         raise FixedPointError(f"{what}: {value!r} is not a decimal number") from exc
     if scaled != scaled.to_integral_value():

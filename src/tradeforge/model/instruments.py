@@ -165,7 +165,10 @@ def instrument_from_dict(spec: dict[str, Any], where: str) -> Instrument:
     if "expiry" in spec:
         from tradeforge.model.timeutil import parse_timestamp_ns
 
-        expiry_ns = parse_timestamp_ns(str(spec["expiry"]))
+        try:
+            expiry_ns = parse_timestamp_ns(str(spec["expiry"]))
+        except ValueError as exc:
+            raise InstrumentError(f"{where}.expiry: {exc}") from None
     try:
         return Instrument(
             id=InstrumentId(str(spec["id"])),

@@ -248,6 +248,8 @@ class Order:
             OrderStatus.PENDING_UPDATE, OrderStatus.PENDING_CANCEL
         ):
             self.previous_status = self.status
+        elif isinstance(event, OrderAccepted) and nxt is OrderStatus.PENDING_CANCEL:
+            self.previous_status = OrderStatus.ACCEPTED  # late ack: a refused cancel restores ACCEPTED
         if isinstance(event, OrderFilled):
             self.filled_qty += event.last_qty
             self.fill_cost_raw += event.last_px * event.last_qty
