@@ -554,3 +554,23 @@ def test_factory_oco_and_oto(provider: InstrumentProvider) -> None:
     assert parent.linked_order_ids == (c1.client_order_id, c2.client_order_id)
     assert c1.parent_order_id == c2.parent_order_id == parent.client_order_id
     assert parent.order_list_id == c1.order_list_id == c2.order_list_id == "EMA-L2"
+
+
+def test_trigger_during_pending_cancel_then_cancel_refused_restores_triggered() -> None:
+    order = drive(make_order(), S.ACCEPTED)
+    order.apply(ev(order, OrderPendingCancel))
+    order.apply(ev(order, OrderTriggered))
+    assert order.status is S.PENDING_CANCEL
+    order.apply(ev(order, OrderCancelRejected))
+    assert order.status is S.TRIGGERED
+
+
+def test_factory_takes_no_id_for_an_order_it_refuses(provider: InstrumentProvider) -> None:
+    f = factory(provider)
+    first = f.market("AAPL.XNAS", OrderSide.BUY, 1)
+    with pytest.raises(FixedPointError):
+        f.limit("AAPL.XNAS", OrderSide.BUY, 1, "1.234")  # off the tick grid
+    with pytest.raises(ValueError):
+        f.limit("AAPL.XNAS", OrderSide.BUY, 1, "1.00", time_in_force=TimeInForce.GTD)  # GTD without expire time
+    second = f.market("AAPL.XNAS", OrderSide.SELL, 1)
+    assert (first.client_order_id, second.client_order_id) == ("EMA-1", "EMA-2")

@@ -8,9 +8,11 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from decimal import Decimal
+from typing import Any
 
 from tradeforge.model.enums import ContingencyType, OrderSide, OrderType, TimeInForce
 from tradeforge.model.fixed import Price, Quantity
+from tradeforge.model.identifiers import ClientOrderId
 from tradeforge.model.instruments import Instrument
 from tradeforge.model.orders import Order
 
@@ -30,9 +32,16 @@ class OrderFactory:
         self._count = start_count
         self._list_count = 0
 
-    def next_client_order_id(self) -> str:
+    def next_client_order_id(self) -> ClientOrderId:
+        """Take the next id (``{strategy_id}-{n}``)."""
         self._count += 1
-        return f"{self.strategy_id}-{self._count}"
+        return ClientOrderId(f"{self.strategy_id}-{self._count}")
+
+    def _make(self, instrument_id: str, *args: Any, **kwargs: Any) -> Order:
+        """Build the order first, take its id only if that succeeded (ids have no gaps)."""
+        order = Order(ClientOrderId(f"{self.strategy_id}-{self._count + 1}"), self.strategy_id, instrument_id, *args, **kwargs)
+        self._count += 1
+        return order
 
     def _common(self, instrument_id: str, quantity: Human | Quantity) -> tuple[Instrument, int]:
         inst = self._instrument(instrument_id)
@@ -44,8 +53,8 @@ class OrderFactory:
         tags: tuple[str, ...] = (),
     ) -> Order:
         inst, qty = self._common(instrument_id, quantity)
-        return Order(
-            self.next_client_order_id(), self.strategy_id, inst.id, side, OrderType.MARKET, qty, self._now(),
+        return self._make(
+            inst.id, side, OrderType.MARKET, qty, self._now(),
             time_in_force=time_in_force, reduce_only=reduce_only, position_id=position_id, tags=tags,
         )
 
@@ -55,8 +64,8 @@ class OrderFactory:
         reduce_only: bool = False, position_id: str = "", tags: tuple[str, ...] = (),
     ) -> Order:
         inst, qty = self._common(instrument_id, quantity)
-        return Order(
-            self.next_client_order_id(), self.strategy_id, inst.id, side, OrderType.LIMIT, qty, self._now(),
+        return self._make(
+            inst.id, side, OrderType.LIMIT, qty, self._now(),
             price=inst.price(price), time_in_force=time_in_force, expire_time_ns=expire_time_ns,
             post_only=post_only, reduce_only=reduce_only, position_id=position_id, tags=tags,
         )
@@ -67,8 +76,8 @@ class OrderFactory:
         position_id: str = "", tags: tuple[str, ...] = (),
     ) -> Order:
         inst, qty = self._common(instrument_id, quantity)
-        return Order(
-            self.next_client_order_id(), self.strategy_id, inst.id, side, OrderType.STOP_MARKET, qty, self._now(),
+        return self._make(
+            inst.id, side, OrderType.STOP_MARKET, qty, self._now(),
             trigger_price=inst.price(trigger_price), time_in_force=time_in_force, expire_time_ns=expire_time_ns,
             reduce_only=reduce_only, position_id=position_id, tags=tags,
         )
@@ -80,8 +89,8 @@ class OrderFactory:
         tags: tuple[str, ...] = (),
     ) -> Order:
         inst, qty = self._common(instrument_id, quantity)
-        return Order(
-            self.next_client_order_id(), self.strategy_id, inst.id, side, OrderType.STOP_LIMIT, qty, self._now(),
+        return self._make(
+            inst.id, side, OrderType.STOP_LIMIT, qty, self._now(),
             price=inst.price(price), trigger_price=inst.price(trigger_price), time_in_force=time_in_force,
             expire_time_ns=expire_time_ns, reduce_only=reduce_only, position_id=position_id, tags=tags,
         )
@@ -92,8 +101,8 @@ class OrderFactory:
         tags: tuple[str, ...] = (),
     ) -> Order:
         inst, qty = self._common(instrument_id, quantity)
-        return Order(
-            self.next_client_order_id(), self.strategy_id, inst.id, side, OrderType.MARKET_IF_TOUCHED, qty,
+        return self._make(
+            inst.id, side, OrderType.MARKET_IF_TOUCHED, qty,
             self._now(), trigger_price=inst.price(trigger_price), time_in_force=time_in_force,
             expire_time_ns=expire_time_ns, reduce_only=reduce_only, tags=tags,
         )
@@ -106,8 +115,8 @@ class OrderFactory:
         """A stop that trails the best price by ``trailing_offset`` (price units); the venue sets the
         first trigger from the market unless ``trigger_price`` is given."""
         inst, qty = self._common(instrument_id, quantity)
-        return Order(
-            self.next_client_order_id(), self.strategy_id, inst.id, side, OrderType.TRAILING_STOP_MARKET, qty,
+        return self._make(
+            inst.id, side, OrderType.TRAILING_STOP_MARKET, qty,
             self._now(), trigger_price=None if trigger_price is None else inst.price(trigger_price),
             trailing_offset=inst.price(trailing_offset), time_in_force=time_in_force, reduce_only=reduce_only,
             tags=tags,

@@ -93,6 +93,7 @@ ORDER_STATE_TABLE: Final[dict[tuple[OrderStatus, type], OrderStatus | str]] = {
     (S.PENDING_CANCEL, OrderCanceled): S.CANCELED,
     (S.PENDING_CANCEL, OrderCancelRejected): _RESTORE,
     (S.PENDING_CANCEL, OrderAccepted): S.PENDING_CANCEL,  # ack of the original order arrives late
+    (S.PENDING_CANCEL, OrderTriggered): S.PENDING_CANCEL,  # trigger raced with the cancel
     (S.PENDING_CANCEL, OrderExpired): S.EXPIRED,
     (S.PENDING_CANCEL, _PartialFill): S.PARTIALLY_FILLED,  # fill raced with the cancel
     (S.PENDING_CANCEL, OrderFilled): S.FILLED,
@@ -250,6 +251,8 @@ class Order:
             self.previous_status = self.status
         elif isinstance(event, OrderAccepted) and nxt is OrderStatus.PENDING_CANCEL:
             self.previous_status = OrderStatus.ACCEPTED  # late ack: a refused cancel restores ACCEPTED
+        elif isinstance(event, OrderTriggered) and nxt is OrderStatus.PENDING_CANCEL:
+            self.previous_status = OrderStatus.TRIGGERED  # a refused cancel restores TRIGGERED
         if isinstance(event, OrderFilled):
             self.filled_qty += event.last_qty
             self.fill_cost_raw += event.last_px * event.last_qty
