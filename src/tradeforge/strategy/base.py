@@ -44,10 +44,31 @@ class TradingApi(Protocol):
     def order(self, client_order_id: str) -> Order | None: ...
 
 
+class PositionView(Protocol):
+    """What a strategy reads of a position (implemented by ``portfolio.Position``)."""
+
+    position_id: str
+    instrument_id: str
+    net_qty: int
+    realized_pnl: int
+    opened_ts_ns: int
+
+    @property
+    def avg_px(self) -> float: ...
+
+    def unrealized_pnl(self, mark: int) -> int: ...
+
+
 class PortfolioView(Protocol):
-    """Read-only portfolio access (implemented by the portfolio)."""
+    """Read-only portfolio access (implemented by the portfolio); money is raw at 1e-9."""
 
     def equity(self) -> int: ...
+
+    def position(self, instrument_id: str, strategy_id: str) -> PositionView | None: ...
+
+    def open_positions(self, strategy_id: str | None = None) -> list[PositionView]: ...
+
+    def unrealized_pnl(self, instrument_id: str | None = None) -> int: ...
 
     def net_quantity(self, instrument_id: str) -> int: ...
 
@@ -166,6 +187,14 @@ class Strategy:
 
     def open_orders(self, instrument_id: str | None = None) -> list[Order]:
         return self.ctx.trading.open_orders(self.id, instrument_id)
+
+    def position(self, instrument_id: str) -> PositionView | None:
+        """This strategy's open position in ``instrument_id`` (the oldest one when hedging)."""
+        return self.portfolio.position(instrument_id, self.id)
+
+    def positions(self) -> list[PositionView]:
+        """This strategy's open positions."""
+        return self.portfolio.open_positions(self.id)
 
     def position_quantity(self, instrument_id: str) -> int:
         """This account's net raw quantity in ``instrument_id`` (signed)."""
