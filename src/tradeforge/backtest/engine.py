@@ -136,9 +136,14 @@ class BacktestEngine:
                 ts = ev.ts_init  # type: ignore[attr-defined]
                 if ts != last_ts:
                     if last_ts >= 0:  # the previous timestamp is complete: sample equity
-                        rec_ts(last_ts)
-                        rec_eq(pf.cash + pf._value)
-                        rec_gross(pf._gross)
+                        try:
+                            rec_ts(last_ts)
+                            rec_eq(pf.cash + pf._value)
+                            rec_gross(pf._gross)
+                        except OverflowError:
+                            curve.widen()
+                            curve.record(last_ts, pf.cash + pf._value, pf._gross)
+                            rec_ts, rec_eq, rec_gross = curve.ts.append, curve.equity.append, curve.gross.append
                         if check:
                             pf.check_invariant()
                     if ts >= clock.next_timer_ns:

@@ -7,6 +7,8 @@ prices are exact decimals, and nothing time- or host-dependent is written.
 from __future__ import annotations
 
 import json
+from array import array
+from collections.abc import MutableSequence
 from decimal import Decimal
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -26,19 +28,32 @@ _DEC = pa.decimal128(38, 9)
 
 
 class EquityCurve:
-    """Equity and gross exposure (money raw) after the last event of each timestamp."""
+    """Equity and gross exposure (money raw) after the last event of each timestamp.
+
+    Held in compact ``array('q')`` (8 bytes a sample instead of ~36 for a list of ints); a value
+    beyond int64 (equity above ~9.2e9 currency units) switches the curve to Python ints for good.
+    """
 
     __slots__ = ("equity", "gross", "ts")
 
     def __init__(self) -> None:
-        self.ts: list[int] = []
-        self.equity: list[int] = []
-        self.gross: list[int] = []
+        self.ts: MutableSequence[int] = array("q")
+        self.equity: MutableSequence[int] = array("q")
+        self.gross: MutableSequence[int] = array("q")
 
     def record(self, ts: int, equity: int, gross: int) -> None:
-        self.ts.append(ts)
-        self.equity.append(equity)
-        self.gross.append(gross)
+        try:
+            self.ts.append(ts)
+            self.equity.append(equity)
+            self.gross.append(gross)
+        except OverflowError:
+            self.widen()
+            self.record(ts, equity, gross)
+
+    def widen(self) -> None:
+        """Switch to unbounded Python ints, dropping a sample that was only partly appended."""
+        n = min(len(self.ts), len(self.equity), len(self.gross))
+        self.ts, self.equity, self.gross = list(self.ts[:n]), list(self.equity[:n]), list(self.gross[:n])
 
     def __len__(self) -> int:
         return len(self.ts)
@@ -67,8 +82,8 @@ class BacktestResult:
 
     def summary(self) -> dict[str, Any]:
         pf = self.portfolio
-        eq = np.asarray(self.curve.equity, dtype=np.float64) / MONEY_SCALE
-        gross = np.asarray(self.curve.gross, dtype=np.float64) / MONEY_SCALE
+        eq = np.asarray([v / MONEY_SCALE for v in self.curve.equity], dtype=np.float64)
+        gross = np.asarray([v / MONEY_SCALE for v in self.curve.gross], dtype=np.float64)
         with np.errstate(divide="ignore", invalid="ignore"):
             exposure = np.where(eq > 0, gross / np.where(eq > 0, eq, 1.0), 0.0)
         stats = compute_summary(

@@ -109,6 +109,13 @@ class ExecutionEngine:
 
     def submit_order_list(self, orders: list[Order]) -> list[Order]:
         """Submit a bracket / OCO / OTO list; parents first, children are held as needed."""
+        listed: dict[str, Order] = {}
+        for o in orders:  # an id taken by a different order voids the whole list (as in submit_order)
+            known = self.orders.get(o.client_order_id) or listed.get(o.client_order_id)
+            if known is not None and known is not o:
+                self._error("execution", f"client order id {o.client_order_id} already used; order list ignored")
+                return orders
+            listed[o.client_order_id] = o
         for o in orders:
             self.orders.setdefault(o.client_order_id, o)
         for o in orders:
@@ -258,13 +265,14 @@ class ExecutionEngine:
                 self._apply(child, OrderCanceled(child.client_order_id, child.strategy_id, child.instrument_id, now, now, reason))
 
     def _shrink_reduce_only(self, fill: OrderFilled) -> None:
-        net = abs(self.risk.portfolio.net_quantity(fill.instrument_id))
+        signed_net = self.risk.portfolio.net_quantity(fill.instrument_id)
+        net = abs(signed_net)
         for o in list(self._open.values()):
             if not o.reduce_only or o.instrument_id != fill.instrument_id or o.status in (
                 OrderStatus.PENDING_CANCEL, OrderStatus.PENDING_UPDATE
             ):
                 continue
-            if net == 0:
+            if net == 0 or int(o.side) * signed_net > 0:  # flat, or the position flipped: it would now add
                 self.cancel_order(o)
             elif o.leaves_qty > net:
                 self.modify_order(o, quantity=o.filled_qty + net)

@@ -20,6 +20,7 @@ from decimal import Decimal
 
 from tradeforge.model.data import Bar, QuoteTick
 from tradeforge.model.enums import OrderSide
+from tradeforge.model.events import PositionEvent
 from tradeforge.strategy.base import Strategy
 from tradeforge.strategy.indicators import SimpleMovingAverage
 
@@ -41,6 +42,7 @@ class SmaCrossover(Strategy):
         self.smas: dict[str, tuple[SimpleMovingAverage, SimpleMovingAverage]] = {}
         self.pending: set[str] = set()
         self.was_above: dict[str, bool] = {}
+        self.long: set[str] = set()  # instruments this strategy holds long (from position events)
         self.committed: dict[str, int] = {}  # money raw an unfilled entry may still spend
         use_quotes = p.get("data", "bars") == "quotes"
         for iid in instruments:
@@ -66,24 +68,34 @@ class SmaCrossover(Strategy):
         fast, slow = self.smas[iid]
         if slow.count < self.slow_n:
             return
-        above = fast.value > slow.value
+        f, s = fast.value, slow.value
+        above = f > s
         crossed_up = above and not self.was_above.get(iid, True)
         self.was_above[iid] = above
-        if iid in self.pending:
+        if crossed_up:
+            if iid not in self.pending and self.portfolio.net_quantity(iid) == 0:
+                self._enter(iid, price)
+        elif f < s and iid in self.long and iid not in self.pending:
+            held = self.portfolio.net_quantity(iid)
+            if held > 0:
+                self.pending.add(iid)
+                inst = self.instrument(iid)
+                self.submit_order(self.order_factory.market(iid, OrderSide.SELL, inst.make_quantity(held)))
+
+    def _enter(self, iid: str, price: int) -> None:
+        qty = self._size(iid, price)
+        if qty is None:
             return
-        held = self.portfolio.net_quantity(iid)
-        if above:
-            if crossed_up and held == 0:
-                qty = self._size(iid, price)
-                if qty is not None:
-                    self.pending.add(iid)
-                    inst = self.instrument(iid)
-                    self.committed[iid] = inst.notional_raw(price, inst.quantity(qty)) * 102 // 100
-                    self.submit_order(self.order_factory.market(iid, OrderSide.BUY, qty))
-        elif fast.value < slow.value and held > 0:
-            self.pending.add(iid)
-            inst = self.instrument(iid)
-            self.submit_order(self.order_factory.market(iid, OrderSide.SELL, inst.make_quantity(held)))
+        self.pending.add(iid)
+        inst = self.instrument(iid)
+        self.committed[iid] = inst.notional_raw(price, inst.quantity(qty)) * 102 // 100
+        self.submit_order(self.order_factory.market(iid, OrderSide.BUY, qty))
+
+    def on_position_event(self, event: PositionEvent) -> None:
+        if event.signed_qty > 0:
+            self.long.add(event.instrument_id)
+        else:
+            self.long.discard(event.instrument_id)
 
     def _size(self, iid: str, price: int) -> object | None:
         if self.quantity is not None:

@@ -1,0 +1,43 @@
+"""Command line: ``python -m benchmarks NAME [--n N] [--seed S] [--repeats R] [--profile TOP]``; JSON line last."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Callable
+from typing import Any
+
+from benchmarks import _common, engine_bars, engine_quotes
+
+BENCHMARKS: dict[str, tuple[Callable[..., dict[str, Any]], int]] = {
+    engine_bars.NAME: (engine_bars.run, engine_bars.DEFAULT_N),
+    engine_quotes.NAME: (engine_quotes.run, engine_quotes.DEFAULT_N),
+}
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Parse arguments, run one benchmark, print its JSON record last; exit 1 on a cross-check mismatch."""
+    parser = argparse.ArgumentParser(prog="python -m benchmarks", description=__doc__)
+    parser.add_argument("name", choices=sorted(BENCHMARKS), help="benchmark to run")
+    parser.add_argument("--n", type=int, default=None, help="number of events (default 1,000,000)")
+    parser.add_argument("--seed", type=int, default=7, help="seed of the numpy RNG that generates the data")
+    parser.add_argument(
+        "--profile",
+        type=int,
+        default=0,
+        metavar="TOP",
+        help="run engine.run() under cProfile and print the TOP functions by tottime to stderr",
+    )
+    parser.add_argument(
+        "--repeats", type=int, default=3, help="best of this many runs, for the engine and the bare loop (default 3)"
+    )
+    args = parser.parse_args(argv)
+    fn, default_n = BENCHMARKS[args.name]
+    n = args.n if args.n is not None else default_n
+    if n < 100:
+        parser.error("--n must be at least 100")
+    return _common.finish(fn(n=n, seed=args.seed, profile_top=args.profile, repeats=max(1, args.repeats)))
+
+
+if __name__ == "__main__":
+    sys.exit(main())
