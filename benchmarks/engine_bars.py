@@ -101,6 +101,8 @@ def bare_loop(open_: np.ndarray, close: np.ndarray) -> tuple[int, int]:
     held = 0
     cash = STARTING_CASH_RAW
     fills = 0
+    equity_curve: list[int] = []
+    record = equity_curve.append
     for o, c in zip(opens, closes, strict=True):
         if pending:
             if pending > 0:
@@ -122,16 +124,17 @@ def bare_loop(open_: np.ndarray, close: np.ndarray) -> tuple[int, int]:
         if si == SLOW:
             si = 0
         count += 1
+        record(cash + held * c * FACTOR)
         if count < SLOW:
             continue
-        lhs = sum_fast * SLOW
-        rhs = sum_slow * FAST
-        if lhs > rhs:
+        fast = sum_fast / FAST
+        slow = sum_slow / SLOW
+        if fast > slow:
             if not was_above and not held:
                 pending = 1
             was_above = True
         else:
-            if held and lhs < rhs:
+            if held and fast < slow:
                 pending = -1
             was_above = False
     return fills, cash + held * closes[-1] * FACTOR

@@ -82,7 +82,9 @@ def bare_loop(bid: np.ndarray, ask: np.ndarray, bid_size: np.ndarray, ask_size: 
     Per quote: both SMAs take the mid, kept doubled (``bid + ask``) so the running sums stay exact
     integers; once the slow SMA is full, buy at the ask when fast crosses above slow while flat, sell
     everything at the bid when fast < slow while long. The fill is immediate (zero venue latency).
-    Equity marks the position at the last integer mid ``(bid + ask) // 2``, as the portfolio does.
+    Equity marks the position at the integer mid ``(bid + ask) // 2``, as the portfolio does, and is
+    recorded for every quote (the equity curve is part of a backtest's output); both SMA means are
+    computed, as the strategy's indicators do.
     """
     bids = bid.tolist()
     asks = ask.tolist()
@@ -100,6 +102,8 @@ def bare_loop(bid: np.ndarray, ask: np.ndarray, bid_size: np.ndarray, ask_size: 
     held = 0
     cash = STARTING_CASH_RAW
     fills = 0
+    equity_curve: list[int] = []
+    record = equity_curve.append
     for b, a, bs, az in zip(bids, asks, bid_sizes, ask_sizes, strict=True):
         m2 = b + a
         sum_fast += m2 - fast_buf[fi]
@@ -114,10 +118,11 @@ def bare_loop(bid: np.ndarray, ask: np.ndarray, bid_size: np.ndarray, ask_size: 
             si = 0
         count += 1
         if count < SLOW:
+            record(cash + held * (m2 // 2) * FACTOR)
             continue
-        lhs = sum_fast * SLOW
-        rhs = sum_slow * FAST
-        if lhs > rhs:
+        fast = sum_fast / (2 * FAST)
+        slow = sum_slow / (2 * SLOW)
+        if fast > slow:
             if not was_above and not held:
                 if 0 < az < qty:
                     raise AssertionError("bare loop does not model partial fills; sizes must cover the order")
@@ -126,13 +131,14 @@ def bare_loop(bid: np.ndarray, ask: np.ndarray, bid_size: np.ndarray, ask_size: 
                 fills += 1
             was_above = True
         else:
-            if held and lhs < rhs:
+            if held and fast < slow:
                 if 0 < bs < held:
                     raise AssertionError("bare loop does not model partial fills; sizes must cover the order")
                 cash += b * held * FACTOR - fee
                 held = 0
                 fills += 1
             was_above = False
+        record(cash + held * (m2 // 2) * FACTOR)
     return fills, cash + held * ((bids[-1] + asks[-1]) // 2) * FACTOR
 
 

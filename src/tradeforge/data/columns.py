@@ -8,6 +8,7 @@ objects at a time, never the whole history.
 from __future__ import annotations
 
 from dataclasses import dataclass, fields
+from itertools import repeat
 from typing import ClassVar
 
 import numpy as np
@@ -61,16 +62,11 @@ class BarColumns(_Columns):
 
     def to_events(self, start: int, stop: int) -> list[Data]:
         s = slice(start, stop)
-        iid = self.instrument_id
-        iv = self.interval_ns
-        return [
-            Bar(iid, o, h, lo, c, v, te, ti, iv)
-            for o, h, lo, c, v, te, ti in zip(
-                self.open[s].tolist(), self.high[s].tolist(), self.low[s].tolist(), self.close[s].tolist(),
-                self.volume[s].tolist(), self.ts_event[s].tolist(), self.ts_init[s].tolist(),
-                strict=True,
-            )
-        ]
+        return list(map(
+            Bar, repeat(self.instrument_id), self.open[s].tolist(), self.high[s].tolist(), self.low[s].tolist(),
+            self.close[s].tolist(), self.volume[s].tolist(), self.ts_event[s].tolist(), self.ts_init[s].tolist(),
+            repeat(self.interval_ns),
+        ))
 
 
 @dataclass(frozen=True, eq=False)
@@ -88,15 +84,10 @@ class QuoteColumns(_Columns):
 
     def to_events(self, start: int, stop: int) -> list[Data]:
         s = slice(start, stop)
-        iid = self.instrument_id
-        return [
-            QuoteTick(iid, b, a, bs, az, te, ti)
-            for b, a, bs, az, te, ti in zip(
-                self.bid[s].tolist(), self.ask[s].tolist(), self.bid_size[s].tolist(),
-                self.ask_size[s].tolist(), self.ts_event[s].tolist(), self.ts_init[s].tolist(),
-                strict=True,
-            )
-        ]
+        return list(map(
+            QuoteTick, repeat(self.instrument_id), self.bid[s].tolist(), self.ask[s].tolist(),
+            self.bid_size[s].tolist(), self.ask_size[s].tolist(), self.ts_event[s].tolist(), self.ts_init[s].tolist(),
+        ))
 
 
 @dataclass(frozen=True, eq=False)

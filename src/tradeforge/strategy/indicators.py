@@ -43,18 +43,18 @@ class SimpleMovingAverage(Indicator):
         self._sum: float = 0
 
     def update(self, value: float) -> None:
-        i = self._i
         buf = self._buf
-        self._sum += value - buf[i]
+        i = self._i
+        total = self._sum + value - buf[i]
         buf[i] = value
-        count = self.count + 1
-        self.count = count
         i += 1
         if i == self.period:
             i = 0
-            self._sum = sum(buf)
+            total = sum(buf)  # exact for ints; stops float drift for floats
         self._i = i
-        self.value = self._sum / (count if count < self.period else self.period)
+        self._sum = total
+        count = self.count = self.count + 1
+        self.value = total / (count if count < self.period else self.period)
 
     def reset(self) -> None:
         super().reset()

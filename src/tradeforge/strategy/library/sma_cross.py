@@ -59,19 +59,22 @@ class SmaCrossover(Strategy):
                 self.subscribe_bars(iid)
 
     def on_bar(self, bar: Bar) -> None:
-        self._decide(bar.instrument_id, bar.close)
+        iid = bar.instrument_id
+        fast, slow = self.smas[iid]
+        if slow.count >= self.slow_n:
+            self._decide(iid, fast.value, slow.value, bar.close)
 
     def on_quote(self, quote: QuoteTick) -> None:
-        self._decide(quote.instrument_id, (quote.bid + quote.ask) // 2)
-
-    def _decide(self, iid: str, price: int) -> None:
+        iid = quote.instrument_id
         fast, slow = self.smas[iid]
-        if slow.count < self.slow_n:
-            return
-        f, s = fast.value, slow.value
+        if slow.count >= self.slow_n:
+            self._decide(iid, fast.value, slow.value, (quote.bid + quote.ask) // 2)
+
+    def _decide(self, iid: str, f: float, s: float, price: int) -> None:
         above = f > s
-        crossed_up = above and not self.was_above.get(iid, True)
-        self.was_above[iid] = above
+        was_above = self.was_above
+        crossed_up = above and not was_above.get(iid, True)
+        was_above[iid] = above
         if crossed_up:
             if iid not in self.pending and self.portfolio.net_quantity(iid) == 0:
                 self._enter(iid, price)
