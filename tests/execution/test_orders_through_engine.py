@@ -330,14 +330,16 @@ def test_day_order_expires_at_first_data_of_a_later_utc_date() -> None:
     h.run()
     assert seen[1] is OrderStatus.ACCEPTED
     (e,) = s.of(OrderExpired)
-    assert e.ts_event == T0 + 2 * six_hours
+    midnight = (T0 // (24 * 3600 * NANOS_PER_SECOND) + 1) * 24 * 3600 * NANOS_PER_SECOND
+    assert e.ts_event == midnight  # when it expired; the venue saw it at the next bar
+    assert e.ts_init == T0 + 2 * six_hours
     assert s.saved["o"].status is OrderStatus.EXPIRED
     assert not _fills(s)
 
 
-def test_gtd_order_expires_at_its_time() -> None:
+def test_gtd_order_expiring_inside_a_bar_cannot_use_that_bar() -> None:
     h = Harness()
-    expire = h.bar_ts(2)
+    expire = h.bar_ts(2) - 30 * NANOS_PER_SECOND  # half-way through bar 2
     seen: dict[int, OrderStatus] = {}
 
     def script(s: Scripted, i: int, _bar: object) -> None:
@@ -352,8 +354,25 @@ def test_gtd_order_expires_at_its_time() -> None:
     h.run()
     assert seen[1] is OrderStatus.ACCEPTED
     (e,) = s.of(OrderExpired)
-    assert e.ts_event == expire
+    assert e.ts_event == expire and e.ts_init == h.bar_ts(2)
     assert not _fills(s)
+
+
+def test_gtd_order_alive_for_the_whole_bar_may_fill_in_it() -> None:
+    h = Harness()
+    expire = h.bar_ts(2)  # exactly bar 2's close
+
+    def script(s: Scripted, i: int, _bar: object) -> None:
+        if i == 0:
+            s.saved["o"] = s.submit_order(
+                s.f.limit(A, BUY, 10, "90.00", time_in_force=TimeInForce.GTD, expire_time_ns=expire)
+            )
+
+    s = h.strategy(script)
+    h.bars([QUIET, QUIET, (95, 95, 85, 88), QUIET])
+    h.run()
+    assert s.saved["o"].status is OrderStatus.FILLED
+    assert not s.of(OrderExpired)
 
 
 # -- post-only, reduce-only --
@@ -572,3 +591,34 @@ def test_latency_market_order_meets_only_later_quotes() -> None:
     h.run()
     (f,) = _fills(s)
     assert f.last_px == h.px("100.02") and f.ts_event == h.bar_ts(1)  # not the ask in force when sent
+
+
+# -- latency --
+
+
+def test_with_latency_a_marketable_limit_takes_at_the_touch_on_arrival() -> None:
+    h = Harness(latency_ns=10 * NANOS_PER_SECOND)  # quotes come every minute: it arrives before the next
+
+    def step0(s: Scripted, _q: object) -> None:
+        s.saved["o"] = s.submit_order(s.f.limit(A, BUY, 10, "100.10"))
+
+    s = h.strategy({0: step0}, kinds=("quotes",))
+    h.quotes([(100.00, 100.20, 100, 100), (100.06, 100.08, 100, 100), (100.06, 100.08, 100, 100)])
+    h.run()
+    (f,) = _fills(s)
+    assert f.last_px == h.px("100.08") and f.liquidity_side is LiquiditySide.TAKER  # not 100.10 as a maker
+    assert f.ts_event == h.bar_ts(1)
+
+
+def test_with_latency_an_order_arriving_after_a_bar_opened_waits_for_the_next_bar() -> None:
+    h = Harness(latency_ns=NANOS_PER_SECOND)
+
+    def script(s: Scripted, i: int, _bar: object) -> None:
+        if i == 0:
+            s.saved["o"] = s.submit_order(s.f.market(A, BUY, 10))
+
+    s = h.strategy(script)
+    h.bars([QUIET, (101, 102, 100, 101), (105, 106, 104, 105)])
+    h.run()
+    (f,) = _fills(s)
+    assert f.last_px == h.px("105") and f.ts_event == h.bar_ts(2)  # bar 1 opened before the order arrived

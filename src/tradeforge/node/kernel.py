@@ -74,5 +74,8 @@ class Kernel:
             strategy.on_start()
 
     def stop(self) -> None:
+        """Stop strategies, then cancel every timer: nothing fires after a stop."""
         for strategy in self.strategies:
             strategy.on_stop()
+        for name in self.clock.timer_names():
+            self.clock.cancel_timer(name)

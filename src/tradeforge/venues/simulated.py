@@ -12,9 +12,13 @@ Conventions (each one a choice a user must know):
   orders take the ask (buy) / bid (sell) up to the displayed size (size 0 = not given = unlimited).
   A resting limit fills at its price when the opposite quote reaches it.
 - **Trades**: a resting limit fills at its price when a print trades through it, up to the print's size.
-- With ``latency_ns > 0`` an order only meets data stamped at or after its arrival time.
+- With ``latency_ns > 0`` an order only meets data stamped at or after its arrival time, and a bar
+  only if it arrived before the bar opened (the path inside a bar is unknown). The first market
+  data an order meets is its arrival: a marketable limit then takes liquidity at the touch; after
+  that it rests and fills as a maker at its own price.
 - IOC / FOK act on the first market data the order meets; DAY orders expire at the first data of a
-  later UTC date; GTD orders at their expire time.
+  later UTC date; GTD orders at their expire time. On bars an order that expires inside a bar still
+  has that bar to fill; one that expired before the bar opened does not.
 """
 
 from __future__ import annotations
@@ -58,11 +62,19 @@ class SimulatedVenueConfig:
 class _Working:
     """Venue-side state of one order."""
 
-    __slots__ = ("active_ns", "order", "trail", "triggered")
+    __slots__ = ("active_ns", "expiry_ns", "order", "rested", "trail", "triggered")
 
     def __init__(self, order: Order, active_ns: int) -> None:
         self.order = order
         self.active_ns = active_ns
+        self.rested = False  # has met the market once without filling completely (now a maker)
+        tif = order.time_in_force
+        if tif is TimeInForce.GTD:
+            self.expiry_ns: int | None = order.expire_time_ns
+        elif tif is TimeInForce.DAY:  # the end of the UTC day the order was created
+            self.expiry_ns = (order.ts_init // NANOS_PER_DAY + 1) * NANOS_PER_DAY
+        else:
+            self.expiry_ns = None
         self.triggered = order.order_type in (OrderType.MARKET, OrderType.LIMIT)
         self.trail: int | None = order.trigger_price
 
@@ -148,15 +160,19 @@ class SimulatedVenue:
         if not working:
             return
         ts = bar.ts_init
+        open_ts = ts - bar.interval_ns  # an order must be at the venue when the bar opens to meet it
         budget = _UNLIMITED if bar.volume < 0 else int(bar.volume * self.config.participation)
         inst = self._instrument(iid)
         budget -= budget % inst.lot_size_raw if budget != _UNLIMITED else 0
         for w in list(working):
-            if w.active_ns > ts or w.order.client_order_id not in self._by_id:
+            if w.active_ns > open_ts or w.order.client_order_id not in self._by_id:
                 continue
-            if self._expire_if_due(w, ts):
+            # an order that was not alive for the whole bar cannot use it (the path inside is unknown)
+            if self._expire_if_due(w, ts, alive_through=True):
                 continue
             budget = self._match_bar(w, bar, inst, budget)
+            if w.order.client_order_id in self._by_id:
+                self._expire_if_due(w, ts)  # expires exactly at the bar's close: it had the bar
         self._update_trails(iid, bar.high, bar.low)
 
     def on_quote(self, quote: QuoteTick) -> None:
@@ -264,13 +280,13 @@ class SimulatedVenue:
         px = order.price
         assert px is not None
         if (buy and touch_px <= px) or (not buy and touch_px >= px):
-            resting = w.active_ns < ts and order.order_type is OrderType.LIMIT
-            if resting:
+            if w.rested and order.order_type is OrderType.LIMIT:
                 self._fill(w, px, budget, ts, LiquiditySide.MAKER)
             else:
                 self._fill(w, touch_px, budget, ts, LiquiditySide.TAKER)
         elif order.time_in_force in (TimeInForce.IOC, TimeInForce.FOK):
             self._cancel_rest(w, ts, "IOC/FOK limit not marketable")
+        w.rested = True
 
     def _match_trade(self, w: _Working, t: TradeTick, size_left: int) -> int:
         order = w.order
@@ -339,16 +355,17 @@ class SimulatedVenue:
             self._remove(w)
             self._emit(OrderCanceled(*_ids(w.order), ts, ts, reason=reason))
 
-    def _expire_if_due(self, w: _Working, ts: int) -> bool:
-        order = w.order
-        tif = order.time_in_force
-        due = (tif is TimeInForce.GTD and order.expire_time_ns is not None and ts >= order.expire_time_ns) or (
-            tif is TimeInForce.DAY and ts // NANOS_PER_DAY > order.ts_init // NANOS_PER_DAY
-        )
-        if due:
-            self._remove(w)
-            self._emit(OrderExpired(*_ids(order), ts, ts))
-        return due
+    def _expire_if_due(self, w: _Working, ts: int, alive_through: bool = False) -> bool:
+        """Expire ``w`` if its time is up at ``ts`` (``alive_through``: strictly before ``ts``).
+
+        The event's ``ts_event`` is the expiry time itself; ``ts_init`` is when the venue saw it.
+        """
+        exp = w.expiry_ns
+        if exp is None or (ts <= exp if alive_through else ts < exp):
+            return False
+        self._remove(w)
+        self._emit(OrderExpired(*_ids(w.order), exp, self._now()))
+        return True
 
     def _update_trails(self, iid: str, high: int, low: int) -> None:
         for w in self._working.get(iid, ()):
