@@ -58,9 +58,9 @@ class _InstrumentState:
         self.cost_basis = 0
 
     def value(self) -> int:
-        if self.mark is None or not self.net_qty:
-            return 0 if self.cash_settled else -self.cost_basis if self.net_qty else 0
-        v = self.net_qty * self.mark * self.factor
+        """Value at mark: notional if cash-settled, else unrealized P&L. A margined instrument held
+        long and short at once (hedging) is worth ``-cost_basis`` even when its net quantity is 0."""
+        v = self.net_qty * self.mark * self.factor if self.net_qty else 0  # a fill always sets the mark
         return v if self.cash_settled else v - self.cost_basis
 
 
@@ -93,41 +93,24 @@ class Portfolio:
 
     # -- market data (hot path) --
     def mark(self, instrument_id: str, price: int) -> None:
+        """Mark one instrument to ``price``: O(1), whatever the number of positions."""
         st = self._state[instrument_id]
-        old = st.mark
-        st.mark = price
         q = st.net_qty
-        if q:
-            if old is None:
-                self._recompute_value()
-                return
-            d = (price - old) * st.factor
+        if q:  # a held instrument always has a mark: its first fill set it
+            d = (price - st.mark) * st.factor  # type: ignore[operator]
             self._value += q * d
             self._gross += (q if q > 0 else -q) * d
+        st.mark = price
 
     def on_bar(self, bar: Bar) -> None:
+        # ``mark`` inlined: this runs once per bar of every instrument
         st = self._state[bar.instrument_id]
-        old = st.mark
-        price = st.mark = bar.close
         q = st.net_qty
         if q:
-            if old is None:
-                self._recompute_value()
-                return
-            d = (price - old) * st.factor
+            d = (bar.close - st.mark) * st.factor  # type: ignore[operator]
             self._value += q * d
             self._gross += (q if q > 0 else -q) * d
-
-    def _recompute_value(self) -> None:
-        value = gross = 0
-        for st in self._state.values():
-            if st.net_qty and st.mark is not None:
-                value += st.value()
-                gross += abs(st.net_qty) * st.mark * st.factor
-            elif st.net_qty and not st.cash_settled:
-                value -= st.cost_basis
-        self._value = value
-        self._gross = gross
+        st.mark = bar.close
 
     def on_quote(self, quote: QuoteTick) -> None:
         self.mark(quote.instrument_id, (quote.bid + quote.ask) // 2)
@@ -184,11 +167,10 @@ class Portfolio:
         """Book a fill; return the position events it caused (published by the OMS after the fill)."""
         st = self._state[fill.instrument_id]
         signed = int(fill.side) * fill.last_qty
-        old_contrib = st.value()
-        old_gross = abs(st.net_qty) * (st.mark or 0) * st.factor
-        if st.mark is None:
+        if st.mark is None:  # no price seen yet: the fill is the first one
             st.mark = fill.last_px
-            old_contrib = st.value()
+        old_contrib = st.value()
+        old_gross = abs(st.net_qty) * st.mark * st.factor
         notional = fill.last_px * fill.last_qty * st.factor
         self.traded_notional += notional
         self.fees_paid += fill.commission
