@@ -13,7 +13,7 @@ import importlib.util
 from collections.abc import Callable, Iterable, Iterator
 from itertools import repeat
 from pathlib import Path
-from typing import Any
+from typing import Any, Unpack
 
 from tradeforge.backtest.result import BacktestResult, EquityCurve
 from tradeforge.core.bus import Handler
@@ -21,10 +21,8 @@ from tradeforge.core.clock import SimulatedClock
 from tradeforge.data.columns import Columns, EventList
 from tradeforge.data.stream import DEFAULT_CHUNK, DataStream, merge
 from tradeforge.model.data import CustomData, Data, OrderBookDelta, OrderBookDepth
-from tradeforge.model.enums import OmsType, TradingState
 from tradeforge.model.instruments import InstrumentProvider
-from tradeforge.node.kernel import Kernel
-from tradeforge.risk.checks import RiskCheck
+from tradeforge.node.kernel import KernelOptions, Node
 from tradeforge.strategy.base import Strategy, data_topic
 from tradeforge.venues.fees import FeeModel
 from tradeforge.venues.simulated import SimulatedVenue, SimulatedVenueConfig
@@ -33,8 +31,11 @@ from tradeforge.venues.slippage import SlippageModel
 Progress = Callable[[int], None]
 
 
-class BacktestEngine:
-    """Build with instruments and an account, add venues, strategies and data, then :meth:`run`."""
+class BacktestEngine(Node):
+    """Build with instruments and an account, add venues, strategies and data, then :meth:`run`.
+
+    ``options`` are the kernel's: ``oms_type``, ``risk_checks``, ``trading_state``.
+    """
 
     def __init__(
         self,
@@ -42,23 +43,12 @@ class BacktestEngine:
         currency: str,
         starting_cash_raw: int,
         *,
-        oms_type: OmsType = OmsType.NETTING,
-        risk_checks: list[RiskCheck] | None = None,
-        trading_state: TradingState = TradingState.ACTIVE,
         chunk_size: int = DEFAULT_CHUNK,
         check_invariant: bool = False,
+        **options: Unpack[KernelOptions],
     ) -> None:
         self.clock = SimulatedClock()
-        self.kernel = Kernel(
-            instruments, self.clock, currency, starting_cash_raw,
-            oms_type=oms_type, risk_checks=risk_checks, trading_state=trading_state,
-        )
-        self.instruments = instruments
-        self.bus = self.kernel.bus
-        self.portfolio = self.kernel.portfolio
-        self.risk = self.kernel.risk
-        self.execution = self.kernel.execution
-        self.strategies = self.kernel.strategies
+        super().__init__(instruments, self.clock, currency, starting_cash_raw, **options)
         self.venues: dict[str, SimulatedVenue] = {}
         self.streams: list[DataStream] = []
         self.chunk_size = chunk_size
@@ -73,9 +63,6 @@ class BacktestEngine:
         self.venues[config.name] = venue
         self.kernel.add_venue(venue)
         return venue
-
-    def add_strategy(self, strategy: Strategy) -> None:
-        self.kernel.add_strategy(strategy)
 
     def add_data(self, columns: Columns) -> None:
         """Add one stream; it is published on ``data.{bars|quotes|trades}.{instrument_id}``."""

@@ -9,41 +9,26 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
+from typing import Unpack
 
 from tradeforge.core.clock import LiveClock
 from tradeforge.model.data import Data
-from tradeforge.model.enums import OmsType, TradingState
 from tradeforge.model.instruments import InstrumentProvider
-from tradeforge.node.kernel import Kernel
-from tradeforge.risk.checks import RiskCheck
-from tradeforge.strategy.base import Strategy
+from tradeforge.node.kernel import KernelOptions, Node
 from tradeforge.venues.base import ExecutionVenue
 from tradeforge.venues.fees import FeeModel
 from tradeforge.venues.simulated import SimulatedVenue, SimulatedVenueConfig
 from tradeforge.venues.slippage import SlippageModel
 
 
-class LiveNode:
-    """Paper / live trading node."""
+class LiveNode(Node):
+    """Paper / live trading node; ``options`` are the kernel's (``oms_type``, ``risk_checks``, ...)."""
 
     def __init__(
-        self,
-        instruments: InstrumentProvider,
-        currency: str,
-        starting_cash_raw: int,
-        *,
-        oms_type: OmsType = OmsType.NETTING,
-        risk_checks: list[RiskCheck] | None = None,
-        trading_state: TradingState = TradingState.ACTIVE,
+        self, instruments: InstrumentProvider, currency: str, starting_cash_raw: int, **options: Unpack[KernelOptions]
     ) -> None:
         self.clock = LiveClock()
-        self.kernel = Kernel(
-            instruments, self.clock, currency, starting_cash_raw,
-            oms_type=oms_type, risk_checks=risk_checks, trading_state=trading_state,
-        )
-        self.instruments = instruments
-        self.portfolio = self.kernel.portfolio
-        self.execution = self.kernel.execution
+        super().__init__(instruments, self.clock, currency, starting_cash_raw, **options)
         self._feeds: list[tuple[str, AsyncIterator[Data]]] = []
         self.events_published = 0
 
@@ -57,9 +42,6 @@ class LiveNode:
 
     def add_venue(self, venue: ExecutionVenue) -> None:
         self.kernel.add_venue(venue)
-
-    def add_strategy(self, strategy: Strategy) -> None:
-        self.kernel.add_strategy(strategy)
 
     def add_feed(self, kind: str, instrument_id: str, feed: AsyncIterator[Data]) -> None:
         """Market data of ``kind`` (bar, quote, trade) for one instrument, from an async feed."""

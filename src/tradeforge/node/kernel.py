@@ -8,6 +8,8 @@ a venue that matches against market data (simulated or paper) subscribes first, 
 
 from __future__ import annotations
 
+from typing import TypedDict, Unpack
+
 from tradeforge.core.bus import MessageBus
 from tradeforge.core.clock import Clock
 from tradeforge.execution.engine import ExecutionEngine
@@ -23,6 +25,14 @@ VENUE_PRIORITY = 100
 PORTFOLIO_PRIORITY = 50
 KIND_TOPIC = {"bar": "bars", "quote": "quotes", "trade": "trades"}
 KIND_HANDLER = {"bar": "on_bar", "quote": "on_quote", "trade": "on_trade"}
+
+
+class KernelOptions(TypedDict, total=False):
+    """Account and risk settings every environment passes to its kernel."""
+
+    oms_type: OmsType
+    risk_checks: list[RiskCheck] | None
+    trading_state: TradingState
 
 
 class Kernel:
@@ -79,3 +89,22 @@ class Kernel:
             strategy.on_stop()
         for name in self.clock.timer_names():
             self.clock.cancel_timer(name)
+
+
+class Node:
+    """Base of the backtest engine and the live node: a kernel around the clock the subclass picks."""
+
+    def __init__(
+        self, instruments: InstrumentProvider, clock: Clock, currency: str, starting_cash_raw: int,
+        **options: Unpack[KernelOptions],
+    ) -> None:
+        self.kernel = Kernel(instruments, clock, currency, starting_cash_raw, **options)
+        self.instruments = instruments
+        self.bus = self.kernel.bus
+        self.portfolio = self.kernel.portfolio
+        self.risk = self.kernel.risk
+        self.execution = self.kernel.execution
+        self.strategies = self.kernel.strategies
+
+    def add_strategy(self, strategy: Strategy) -> None:
+        self.kernel.add_strategy(strategy)
