@@ -15,6 +15,8 @@ from typing import Any, TypeVar
 
 import numpy as np
 
+from tradeforge.model.fixed import MONEY_PRECISION
+
 T = TypeVar("T")
 
 # One shared starting balance for both benchmarks: 1,000,000 USD at money precision 9.
@@ -130,3 +132,52 @@ def cross_check(engine_fills: int, engine_equity_raw: int, bare_fills: int, bare
     )
     print(msg, file=sys.stderr)
     return msg
+
+
+def measure(
+    name: str, n: int, seed: int, profile_top: int, repeats: int,
+    build: Callable[[], Any], bare: Callable[[Any], tuple[int, int]],
+) -> dict[str, Any]:
+    """Time ``build().run()`` and ``bare(columns)`` (best of ``repeats`` each), cross-check them and
+    return the benchmark's JSON record. ``build`` makes a fresh engine over the same data each call."""
+    engine, setup_s = timed(build)
+    columns = engine.streams[0].columns
+    rss_before = peak_rss_mb()
+    if profile_top:
+        result, seconds = profiled(engine.run, profile_top)
+    else:
+        result, seconds = timed(engine.run)
+    rss = peak_rss_mb()  # engine-phase high-water mark (data + engine + result), before the bare loop
+    engine_fills = len(result.fills)
+    engine_equity = result.portfolio.equity()
+    engine_runs = [seconds]
+    for _ in range(0 if profile_top else repeats - 1):  # fresh engines on the same data
+        again, again_s = timed(build().run)
+        engine_runs.append(again_s)
+        if again.portfolio.equity() != engine_equity:
+            raise SystemExit("engine runs disagree: the engine is not deterministic")
+    bare_runs = []
+    for _ in range(repeats):
+        (bare_fills, bare_equity), bare_s = timed(lambda: bare(columns))
+        bare_runs.append(bare_s)
+    rec = base_record(name, n, min(engine_runs), min(bare_runs), setup_s, rss)
+    rec.update(
+        {
+            "fills": engine_fills,
+            "round_trips": engine_fills // 2,
+            "final_equity": engine_equity / 10**MONEY_PRECISION,
+            "final_equity_raw": engine_equity,
+            "bare_loop_fills": bare_fills,
+            "bare_loop_final_equity_raw": bare_equity,
+            "errors": len(result.errors),
+            "rss_after_setup_mb": rss_before,
+            "peak_rss_mb_incl_bare_loop": peak_rss_mb(),
+            "seed": seed,
+            "repeats": repeats,
+            "engine_runs_seconds": [round(x, 4) for x in engine_runs],
+            "bare_loop_runs_seconds": [round(x, 4) for x in bare_runs],
+            "profiled": bool(profile_top),
+            "cross_check": cross_check(engine_fills, engine_equity, bare_fills, bare_equity),
+        }
+    )
+    return rec

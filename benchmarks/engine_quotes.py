@@ -16,13 +16,9 @@ import numpy as np
 
 from benchmarks._common import (
     STARTING_CASH_RAW,
-    base_record,
-    cross_check,
-    peak_rss_mb,
-    profiled,
+    measure,
     regime_walk,
     round_money_half_up,
-    timed,
 )
 
 NAME = "engine_quotes"
@@ -145,46 +141,4 @@ def bare_loop(bid: np.ndarray, ask: np.ndarray, bid_size: np.ndarray, ask_size: 
 def run(n: int = DEFAULT_N, seed: int = 7, profile_top: int = 0, repeats: int = 3) -> dict[str, Any]:
     """Run the benchmark and return its JSON record (best of ``repeats`` for engine and bare loop)."""
     data = make_quotes(n, seed)
-    engine, setup_s = timed(lambda: build_engine(data))
-    q = engine.streams[0].columns
-    rss_before = peak_rss_mb()
-    if profile_top:
-        result, seconds = profiled(engine.run, profile_top)
-    else:
-        result, seconds = timed(engine.run)
-    rss = peak_rss_mb()
-    engine_fills = len(result.fills)
-    engine_equity = result.portfolio.equity()
-    engine_runs = [seconds]
-    for _ in range(0 if profile_top else repeats - 1):  # fresh engines on the same data
-        again, again_s = timed(build_engine(data).run)
-        engine_runs.append(again_s)
-        if again.portfolio.equity() != engine_equity:
-            raise SystemExit("engine runs disagree: the engine is not deterministic")
-    seconds = min(engine_runs)
-    bare_runs = []
-    for _ in range(repeats):
-        (bare_fills, bare_equity), bare_s = timed(lambda: bare_loop(q.bid, q.ask, q.bid_size, q.ask_size))
-        bare_runs.append(bare_s)
-    bare_s = min(bare_runs)
-    rec = base_record(NAME, n, seconds, bare_s, setup_s, rss)
-    rec.update(
-        {
-            "fills": engine_fills,
-            "round_trips": engine_fills // 2,
-            "final_equity": engine_equity / 10**MONEY_PRECISION,
-            "final_equity_raw": engine_equity,
-            "bare_loop_fills": bare_fills,
-            "bare_loop_final_equity_raw": bare_equity,
-            "errors": len(result.errors),
-            "rss_after_setup_mb": rss_before,
-            "peak_rss_mb_incl_bare_loop": peak_rss_mb(),
-            "seed": seed,
-            "repeats": repeats,
-            "engine_runs_seconds": [round(x, 4) for x in engine_runs],
-            "bare_loop_runs_seconds": [round(x, 4) for x in bare_runs],
-            "profiled": bool(profile_top),
-            "cross_check": cross_check(engine_fills, engine_equity, bare_fills, bare_equity),
-        }
-    )
-    return rec
+    return measure(NAME, n, seed, profile_top, repeats, lambda: build_engine(data), lambda c: bare_loop(c.bid, c.ask, c.bid_size, c.ask_size))
