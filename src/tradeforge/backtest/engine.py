@@ -13,12 +13,13 @@ import importlib.util
 from collections.abc import Callable, Iterable, Iterator
 from itertools import repeat
 from pathlib import Path
-from typing import Any, Unpack
+from typing import Unpack
 
 from tradeforge.backtest.result import BacktestResult, EquityCurve
 from tradeforge.core.bus import Handler
 from tradeforge.core.clock import SimulatedClock
 from tradeforge.data.columns import Columns, EventList
+from tradeforge.data.errors import BadRecord
 from tradeforge.data.stream import DEFAULT_CHUNK, DataStream, merge
 from tradeforge.model.data import CustomData, Data, OrderBookDelta, OrderBookDepth
 from tradeforge.model.instruments import InstrumentProvider
@@ -53,7 +54,7 @@ class BacktestEngine(Node):
         self.streams: list[DataStream] = []
         self.chunk_size = chunk_size
         self.check_invariant = check_invariant
-        self.quarantined: list[Any] = []
+        self.quarantined: list[BadRecord] = []
 
     # -- assembly --
     def add_venue(
@@ -146,7 +147,7 @@ class BacktestEngine(Node):
         if last_ts >= 0:
             curve.record(last_ts, pf.equity(), pf.gross_exposure())
         pf.check_invariant()
-        return BacktestResult(self, curve)
+        return BacktestResult(self, curve, self.quarantined)
 
 
 def load_strategy_class(spec: str, base_dir: Path | None = None) -> type[Strategy]:

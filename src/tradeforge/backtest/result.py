@@ -11,18 +11,16 @@ from array import array
 from collections.abc import MutableSequence
 from decimal import Decimal
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 
 from tradeforge.backtest.metrics import compute_summary
+from tradeforge.data.errors import BadRecord
 from tradeforge.model.fixed import MONEY_PRECISION, MONEY_SCALE
-from tradeforge.model.timeutil import format_timestamp_ns
-
-if TYPE_CHECKING:
-    from tradeforge.backtest.engine import BacktestEngine
+from tradeforge.node.kernel import Node
 
 _DEC = pa.decimal128(38, 9)
 
@@ -66,15 +64,15 @@ def _dec(raw: int | None, precision: int) -> Decimal | None:
 class BacktestResult:
     """Everything a finished run produced, with the summary statistics."""
 
-    def __init__(self, engine: BacktestEngine, curve: EquityCurve) -> None:
-        self.engine = engine
+    def __init__(self, node: Node, curve: EquityCurve, quarantined: list[BadRecord] | None = None) -> None:
+        self.engine = node
         self.curve = curve
-        self.portfolio = engine.portfolio
-        self.orders = list(engine.execution.orders.values())
-        self.fills = engine.execution.fills
-        self.closed_trades = engine.portfolio.closed_trades
-        self.errors = engine.execution.errors
-        self.quarantined = engine.quarantined
+        self.portfolio = node.portfolio
+        self.orders = list(node.execution.orders.values())
+        self.fills = node.execution.fills
+        self.closed_trades = node.portfolio.closed_trades
+        self.errors = node.execution.errors
+        self.quarantined = quarantined or []
 
     @property
     def final_equity_raw(self) -> int:
@@ -234,4 +232,4 @@ def _table(rows: dict[str, list[Any]], decimals: tuple[str, ...], timestamps: tu
     return pa.table(cols)
 
 
-__all__ = ["BacktestResult", "EquityCurve", "format_timestamp_ns"]
+__all__ = ["BacktestResult", "EquityCurve"]
