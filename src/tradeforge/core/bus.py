@@ -3,56 +3,79 @@
 Handlers of a topic run in (priority descending, subscription order) — the same order on every
 run. Topic patterns (``data.bars.*``) are resolved to a plain handler list the first time a topic is
 published, so publishing is one dict lookup plus a loop over a list. ``handlers(topic)`` hands the
-live list itself to hot paths that want to skip even the lookup.
+live list itself to hot paths that want to skip even the lookup. Subscribing updates only the
+resolved topics the new pattern matches (one dict lookup for an exact topic), so wiring thousands
+of instruments stays linear.
 """
 
 from __future__ import annotations
 
+from bisect import insort
 from collections.abc import Callable
 from fnmatch import fnmatchcase
 from typing import Any
 
 Handler = Callable[[Any], Any]
+_WILDCARDS = frozenset("*?[")
 
 
 class BusError(RuntimeError):
     """A request went to an endpoint nobody registered, or an endpoint was registered twice."""
 
 
+def _is_pattern(topic: str) -> bool:
+    return not _WILDCARDS.isdisjoint(topic)
+
+
 class MessageBus:
     """Topic pub/sub plus named request/response endpoints."""
 
     def __init__(self) -> None:
-        self._subs: list[tuple[str, int, int, Handler]] = []  # (pattern, -priority, seq, handler)
+        self._subs: dict[tuple[str, Handler], tuple[int, int]] = {}  # (pattern, handler) -> sort key
         self._seq = 0
         self._resolved: dict[str, list[Handler]] = {}
+        self._keys: dict[str, list[tuple[int, int]]] = {}  # sort keys aligned with _resolved lists
         self._endpoints: dict[str, Handler] = {}
-        self.published = 0
 
     # -- pub/sub --
     def subscribe(self, topic: str, handler: Handler, priority: int = 0) -> None:
-        """Subscribe ``handler`` to ``topic`` (``*`` and ``?`` wildcards allowed)."""
-        if any(p == topic and h == handler for p, _, _, h in self._subs):
+        """Subscribe ``handler`` to ``topic`` (``*`` and ``?`` wildcards allowed); repeats are ignored."""
+        if (topic, handler) in self._subs:
             return
         self._seq += 1
-        self._subs.append((topic, -priority, self._seq, handler))
-        self._subs.sort(key=lambda s: (s[1], s[2]))
-        for resolved_topic, handlers in self._resolved.items():
-            handlers[:] = self._match(resolved_topic)  # keep list identity for holders
+        key = (-priority, self._seq)
+        self._subs[(topic, handler)] = key
+        for resolved in self._affected(topic):
+            keys = self._keys[resolved]
+            handlers = self._resolved[resolved]
+            insort(keys, key)
+            handlers.insert(keys.index(key), handler)  # in place: holders keep the same list
 
     def unsubscribe(self, topic: str, handler: Handler) -> None:
-        self._subs = [s for s in self._subs if not (s[0] == topic and s[3] == handler)]
-        for resolved_topic, handlers in self._resolved.items():
-            handlers[:] = self._match(resolved_topic)
+        key = self._subs.pop((topic, handler), None)
+        if key is None:
+            return
+        for resolved in self._affected(topic):
+            keys = self._keys[resolved]
+            i = keys.index(key)
+            del keys[i]
+            del self._resolved[resolved][i]
 
-    def _match(self, topic: str) -> list[Handler]:
-        return [h for p, _, _, h in self._subs if p == topic or fnmatchcase(topic, p)]
+    def _affected(self, pattern: str) -> list[str]:
+        if not _is_pattern(pattern):
+            return [pattern] if pattern in self._resolved else []
+        return [t for t in self._resolved if fnmatchcase(t, pattern)]
 
     def handlers(self, topic: str) -> list[Handler]:
         """The live handler list of ``topic`` (kept up to date on (un)subscribe)."""
         handlers = self._resolved.get(topic)
         if handlers is None:
-            handlers = self._resolved[topic] = self._match(topic)
+            matched = sorted(
+                (key, handler) for (pattern, handler), key in self._subs.items()
+                if pattern == topic or (_is_pattern(pattern) and fnmatchcase(topic, pattern))
+            )
+            self._keys[topic] = [k for k, _ in matched]
+            handlers = self._resolved[topic] = [h for _, h in matched]
         return handlers
 
     def publish(self, topic: str, message: Any) -> None:

@@ -81,6 +81,7 @@ class Portfolio:
         self.positions: dict[str, Position] = {}
         self._open: dict[str, list[Position]] = {}  # open positions per instrument, oldest first
         self.closed_trades: list[ClosedTrade] = []
+        self._held: dict[str, _InstrumentState] = {}  # instruments with open positions
         self._hedge_count = 0
 
     def register_instrument(self, instrument: Instrument) -> None:
@@ -147,18 +148,18 @@ class Portfolio:
         ]
 
     def unrealized_pnl(self, instrument_id: str | None = None) -> int:
-        states = self._state.values() if instrument_id is None else [self._state[instrument_id]]
+        states = self._held.values() if instrument_id is None else [self._state[instrument_id]]
         total = 0
         for st in states:
-            if st.net_qty and st.mark is not None:
+            if st.mark is not None:  # hedged long and short at once: net 0, P&L still open
                 total += st.net_qty * st.mark * st.factor - st.cost_basis
         return total
 
     def margin_used(self) -> int:
         """Initial margin of margined positions at mark (money raw)."""
         total = 0
-        for st in self._state.values():
-            if st.net_qty and not st.cash_settled and st.mark is not None:
+        for st in self._held.values():
+            if not st.cash_settled:
                 total += abs(st.net_qty) * st.mark * st.factor * st.margin_bps // 10_000
         return total
 
@@ -203,6 +204,10 @@ class Portfolio:
             st.net_qty += step
             events.append(self._position_event(pos, is_new, fill))
         st.cost_basis = sum(p.cost_basis for p in self._open.get(fill.instrument_id, ()))
+        if self._open.get(fill.instrument_id):
+            self._held[fill.instrument_id] = st
+        else:
+            self._held.pop(fill.instrument_id, None)
         self._value += st.value() - old_contrib
         self._gross += abs(st.net_qty) * st.mark * st.factor - old_gross
         return events
