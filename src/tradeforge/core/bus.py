@@ -31,7 +31,9 @@ class MessageBus:
     """Topic pub/sub plus named request/response endpoints."""
 
     def __init__(self) -> None:
-        self._subs: dict[tuple[str, Handler], tuple[int, int]] = {}  # (pattern, handler) -> sort key
+        self._subs: dict[tuple[str, Handler], tuple[int, int]] = {}  # (topic or pattern, handler) -> sort key
+        self._exact: dict[str, dict[Handler, tuple[int, int]]] = {}  # exact topic -> handler -> key
+        self._patterns: dict[tuple[str, Handler], tuple[int, int]] = {}  # wildcard subscriptions only
         self._seq = 0
         self._resolved: dict[str, list[Handler]] = {}
         self._keys: dict[str, list[tuple[int, int]]] = {}  # sort keys aligned with _resolved lists
@@ -45,6 +47,10 @@ class MessageBus:
         self._seq += 1
         key = (-priority, self._seq)
         self._subs[(topic, handler)] = key
+        if _is_pattern(topic):
+            self._patterns[(topic, handler)] = key
+        else:
+            self._exact.setdefault(topic, {})[handler] = key
         for resolved in self._affected(topic):
             keys = self._keys[resolved]
             handlers = self._resolved[resolved]
@@ -55,6 +61,10 @@ class MessageBus:
         key = self._subs.pop((topic, handler), None)
         if key is None:
             return
+        if _is_pattern(topic):
+            del self._patterns[(topic, handler)]
+        else:
+            del self._exact[topic][handler]
         for resolved in self._affected(topic):
             keys = self._keys[resolved]
             i = keys.index(key)
@@ -71,8 +81,8 @@ class MessageBus:
         handlers = self._resolved.get(topic)
         if handlers is None:
             matched = sorted(
-                (key, handler) for (pattern, handler), key in self._subs.items()
-                if pattern == topic or (_is_pattern(pattern) and fnmatchcase(topic, pattern))
+                [(key, handler) for handler, key in self._exact.get(topic, {}).items()]
+                + [(key, handler) for (pattern, handler), key in self._patterns.items() if fnmatchcase(topic, pattern)]
             )
             self._keys[topic] = [k for k, _ in matched]
             handlers = self._resolved[topic] = [h for _, h in matched]
