@@ -7,11 +7,25 @@ import sys
 from collections.abc import Callable
 from typing import Any
 
-from benchmarks import _common, engine_bars, engine_quotes
+from benchmarks import (
+    _common,
+    catalog_read,
+    catalog_write,
+    engine_bars,
+    engine_quotes,
+    itch_book,
+    itch_decode,
+    lobster_replay,
+)
 
 BENCHMARKS: dict[str, tuple[Callable[..., dict[str, Any]], int]] = {
     engine_bars.NAME: (engine_bars.run, engine_bars.DEFAULT_N),
     engine_quotes.NAME: (engine_quotes.run, engine_quotes.DEFAULT_N),
+    itch_decode.NAME: (itch_decode.run, itch_decode.DEFAULT_N),
+    catalog_write.NAME: (catalog_write.run, catalog_write.DEFAULT_N),
+    catalog_read.NAME: (catalog_read.run, catalog_read.DEFAULT_N),
+    lobster_replay.NAME: (lobster_replay.run, lobster_replay.DEFAULT_N),
+    itch_book.NAME: (itch_book.run, itch_book.DEFAULT_N),
 }
 
 

@@ -41,7 +41,9 @@ class InstrumentsConfig(_Cfg, kw_only=True, forbid_unknown_fields=True, frozen=T
 
 class DataConfig(_Cfg, kw_only=True, forbid_unknown_fields=True, frozen=True):
     kind: Literal["bars", "quotes", "trades"]
-    path: str
+    path: str | None = None  # a file to load, or:
+    catalog: str | None = None  # a catalog folder made by `tradeforge data import` (streamed from disk)
+    instrument_ids: list[str] | None = None  # catalog: several series of this kind
     instrument_id: str | None = None
     symbol_column: str | None = None
     venue: str | None = None
@@ -156,6 +158,12 @@ def _check_semantics(cfg: BacktestConfig, source: str) -> None:
         money(f"venue[{i}].fees.per_unit", v.fees.per_unit)
         money(f"venue[{i}].fees.minimum", v.fees.minimum)
     for i, d in enumerate(cfg.data):
+        if (d.path is None) == (d.catalog is None):
+            raise ConfigError(f"{source}: data[{i}]: give exactly one of 'path' or 'catalog'")
+        if d.catalog is not None:
+            if d.instrument_id is None and not d.instrument_ids:
+                raise ConfigError(f"{source}: data[{i}]: a catalog source needs instrument_id or instrument_ids")
+            continue
         if d.kind == "bars" and d.interval is None:
             raise ConfigError(f"{source}: data[{i}].interval: required for bars (e.g. \"1m\", \"1d\")")
         if d.instrument_id is None and d.symbol_column is None:

@@ -18,9 +18,11 @@ from typing import Unpack
 from tradeforge.backtest.result import BacktestResult, EquityCurve
 from tradeforge.core.bus import Handler
 from tradeforge.core.clock import SimulatedClock
+from tradeforge.data.catalog import Catalog, CatalogError, normalize_kind
+from tradeforge.data.catalog_stream import KIND_SINGULAR, CatalogStream, parse_ns
 from tradeforge.data.columns import Columns, EventList
 from tradeforge.data.errors import BadRecord
-from tradeforge.data.stream import DEFAULT_CHUNK, DataStream, merge
+from tradeforge.data.stream import DEFAULT_CHUNK, DataStream, Stream, merge
 from tradeforge.model.data import CustomData, Data, OrderBookDelta, OrderBookDepth
 from tradeforge.model.instruments import InstrumentProvider
 from tradeforge.node.kernel import KernelOptions, Node
@@ -51,7 +53,7 @@ class BacktestEngine(Node):
         self.clock = SimulatedClock()
         super().__init__(instruments, self.clock, currency, starting_cash_raw, **options)
         self.venues: dict[str, SimulatedVenue] = {}
-        self.streams: list[DataStream] = []
+        self.streams: list[Stream] = []
         self.chunk_size = chunk_size
         self.check_invariant = check_invariant
         self.quarantined: list[BadRecord] = []
@@ -73,6 +75,32 @@ class BacktestEngine(Node):
         columns.validate_sorted(f"data of {inst.id}")
         topic = self.kernel.connect_market_data(columns.kind, inst.id)
         self.streams.append(DataStream(columns, topic, self.chunk_size))
+
+    def add_catalog(
+        self, catalog: Catalog | str | Path, kind: str, instrument_id: str,
+        start: int | str | None = None, end: int | str | None = None, *, chunk_size: int | None = None,
+    ) -> CatalogStream:
+        """Replay one series of a data catalog (streamed from disk, batch by batch); ``start`` is
+        inclusive, ``end`` exclusive, as ns or ISO text. The catalog's precision must be the run's."""
+        cat = catalog if isinstance(catalog, Catalog) else Catalog(catalog)
+        kind = normalize_kind(kind)
+        inst = self.instruments.get(instrument_id)
+        if inst.venue not in self.venues:
+            raise ValueError(f"no venue {inst.venue!r} added for data of {inst.id}")
+        stored = cat.instrument(kind, instrument_id)
+        if (stored.price_precision, stored.size_precision) != (inst.price_precision, inst.size_precision):
+            raise CatalogError(
+                f"{kind} of {inst.id} in {cat.root} are at price/size precision "
+                f"{stored.price_precision}/{stored.size_precision}, but the run's instrument is at "
+                f"{inst.price_precision}/{inst.size_precision}"
+            )
+        stream = CatalogStream(
+            cat, kind, str(inst.id), "", parse_ns(start), parse_ns(end), chunk_size or self.chunk_size
+        )
+        if len(stream):
+            stream.topic = self.kernel.connect_market_data(KIND_SINGULAR[kind], inst.id)
+            self.streams.append(stream)
+        return stream
 
     def add_custom_data(self, data_type: str, events: list[CustomData]) -> None:
         """Add user-defined data (news, signals, alternative data), published on ``data.custom.{data_type}``."""
@@ -109,7 +137,7 @@ class BacktestEngine(Node):
 
     def run(self, progress: Progress | None = None) -> BacktestResult:
         """Replay all streams merged by ``(ts_init, stream, sequence)`` and return the result."""
-        starts = [int(s.columns.ts_init[0]) for s in self.streams if len(s)]
+        starts = [s.first_ts for s in self.streams if s.first_ts is not None]
         clock = self.clock
         if starts:
             clock.set_time(min(starts))

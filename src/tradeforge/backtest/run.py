@@ -43,6 +43,8 @@ def _display_path(path: Path) -> Path:
 
 def load_data(d: DataConfig, base: Path, instruments: InstrumentProvider) -> tuple[list[Columns], list[BadRecord]]:
     """Load one ``[[data]]`` entry into columns (one per instrument)."""
+    if d.path is None:
+        raise ValueError(f"data of kind {d.kind} has no path")
     path = _display_path(base / d.path)
     policy = BadRecordPolicy(d.bad_records)
     cols = dict(d.columns) or None
@@ -130,7 +132,11 @@ def build_engine(cfg: BacktestConfig, base: Path, on_load: Callable[[str], None]
     end = parse_timestamp_ns(cfg.run.end) if cfg.run.end else None
     for d in cfg.data:
         if on_load is not None:
-            on_load(d.path)
+            on_load(d.path or str(d.catalog))
+        if d.catalog is not None:  # streamed from disk, batch by batch
+            for iid in d.instrument_ids or [d.instrument_id]:
+                engine.add_catalog(base / d.catalog, d.kind, str(iid), start, end)
+            continue
         columns, bad = load_data(d, base, instruments)
         engine.quarantined.extend(bad)
         for c in columns:
@@ -141,7 +147,7 @@ def build_engine(cfg: BacktestConfig, base: Path, on_load: Callable[[str], None]
         cls = load_strategy_class(s.class_path, base)
         params = dict(s.params)
         if params.get("instruments") == "all":
-            params["instruments"] = sorted({st.columns.instrument_id for st in engine.streams})
+            params["instruments"] = sorted({st.instrument_id for st in engine.streams})
         engine.add_strategy(cls(s.id, params))
     return engine
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import Protocol
 
 import numpy as np
 
@@ -27,16 +28,36 @@ class Chunk:
     events: list[Data]
 
 
+class Stream(Protocol):
+    """What the runner needs of a stream: its topic, size, first timestamp and time-ordered chunks
+    that never split one timestamp (in-memory :class:`DataStream`, or a catalog stream on disk)."""
+
+    topic: str
+    instrument_id: str
+
+    def __len__(self) -> int: ...
+
+    @property
+    def first_ts(self) -> int | None: ...
+
+    def chunks(self) -> Iterator[Chunk]: ...
+
+
 class DataStream:
     """One stream of one data kind for one instrument, from in-memory columns (or chunks of them)."""
 
     def __init__(self, columns: Columns, topic: str, chunk_size: int = DEFAULT_CHUNK) -> None:
         self.columns = columns
         self.topic = topic
+        self.instrument_id = columns.instrument_id
         self.chunk_size = chunk_size
 
     def __len__(self) -> int:
         return len(self.columns)
+
+    @property
+    def first_ts(self) -> int | None:
+        return int(self.columns.ts_init[0]) if len(self.columns) else None
 
     def chunks(self) -> Iterator[Chunk]:
         ts = self.columns.ts_init
@@ -50,7 +71,7 @@ class DataStream:
             start = stop
 
 
-def merge(streams: list[DataStream]) -> Iterator[tuple[int, list[Data], np.ndarray, np.ndarray]]:
+def merge(streams: list[Stream]) -> Iterator[tuple[int, list[Data], np.ndarray, np.ndarray]]:
     """Yield rounds of ``(round_size, events_by_stream, stream_order, index_order)``.
 
     For each ``k`` in ``range(round_size)``, the next event is
