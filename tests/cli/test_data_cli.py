@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import csv
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
 
 import pyarrow.parquet as pq
-import pytest
 
 from tradeforge.data.catalog import Catalog
 from tradeforge.model.instruments import InstrumentProvider
@@ -121,21 +121,108 @@ def test_import_is_idempotent_and_ls_and_query_show_it(tmp_path: Path) -> None:
     assert proc.returncode == 2 and "no_such_view" in proc.stdout and "Traceback" not in proc.stdout + proc.stderr
 
 
-@pytest.mark.parametrize("extra", [[]])
-def test_import_shared_then_ls_shows_every_instrument(tmp_path: Path, extra: list[str]) -> None:
+def _table_rows(stdout: str) -> dict[str, list[str]]:
+    """The rows of a rich table by their first cell (continuation lines of folded cells dropped)."""
+    rows = {}
+    for ln in stdout.splitlines():
+        cells = [c.strip() for c in ln.split("│")]
+        if len(cells) > 3 and cells[1]:
+            rows[cells[1]] = cells[1:-1]
+    return rows
+
+
+#: Files of the repository's data/ that are not market data (or duplicate one), with a reason.
+NOT_IMPORTED = {"daily/sp500_gics_sectors_2020.csv", "itch/itch50_message_types.csv",
+                "l3/LOBSTER_SampleFiles_ReadMe.txt", "l3/esh4-glbx-mdp3-20231225.mbo.csv.gz"}
+L3_IDS = {"AMZN.XNAS", "ESH4.GLBX", "ALC.XNAS", "BOB.XNAS", "CHAR.XNAS"}
+
+
+def test_import_shared_then_ls_shows_every_instrument(tmp_path: Path) -> None:
     cat = tmp_path / "cat"
-    proc = _run("import-shared", "--catalog", str(cat), *extra)
+    proc = _run("import-shared", "--catalog", str(cat))
     assert proc.returncode == 0, proc.stdout + proc.stderr
-    assert "all_stocks_5yr.csv.gz" in proc.stdout and "binance_btcusdt-trades-20210108.parquet" in proc.stdout
     assert "23 bad records quarantined" in proc.stdout  # the S&P file's known bad rows
     assert (cat / "_quarantine" / "all_stocks_5yr.csv.gz.bars.csv").exists()
+    # every file of data/ is in the report: market data imported with rows, the rest skipped with a reason
+    rows = _table_rows(proc.stdout)
+    files = {p.relative_to(DATA).as_posix() for p in DATA.rglob("*") if p.is_file()
+             and p.parts[len(DATA.parts)] != "instruments" and not p.name.lower().startswith("readme")}
+    assert set(rows) == files
+    skipped = {f for f, cells in rows.items() if cells[-1].startswith("skipped:")}
+    assert skipped == NOT_IMPORTED
+    for f in files - skipped:
+        assert int(rows[f][3].replace(",", "")) > 0, f
+    assert rows["l3/AMZN_2012-06-21_34200000_57600000_message_1.csv.gz"][1] == "trades 11,419, book deltas 66,042"
+    assert rows["l3/AMZN_2012-06-21_34200000_57600000_orderbook_1.csv.gz"][1] == "quotes"
+    assert rows["l3/esh4-glbx-mdp3-20231225.mbo.dbn.zst"][1] == "trades 2,973, book deltas 59,448"
+    assert rows["itch/ex20101224.TEST_ITCH_50.gz"][2] == "3"
+    assert "117 messages on unknown order references skipped" in proc.stdout  # the sampled ITCH file
+    assert "8,168 touch levels taken from the orderbook file, 0 mismatches" in proc.stdout
 
     proc = _run("ls", "--catalog", str(cat))
     assert proc.returncode == 0, proc.stdout + proc.stderr
     expected = {str(i.id) for i in InstrumentProvider.from_toml(DATA / "instruments" / "sp500.toml")}
-    expected |= {"6EH4.XCME", "BTCUSDT.BINANCE"}
+    expected |= {"6EH4.XCME", "BTCUSDT.BINANCE"} | L3_IDS
     listed = {cells[2].strip() for ln in proc.stdout.splitlines() if (cells := ln.split("│")) and len(cells) > 3}
     assert expected <= listed
-    assert f"{len(expected) + 1:,} series, {len(expected):,} instruments" in proc.stdout  # BTC: quotes + trades
+    # BTC: quotes + trades; AMZN: trades, book, quotes; ESH4 and the 3 ITCH stocks: trades + book
+    assert f"{len(expected) + 1 + 2 + 4:,} series, {len(expected):,} instruments" in proc.stdout
+    book = {ln.split("│")[2].strip() for ln in proc.stdout.splitlines() if ln.startswith("│ book ")}
+    assert book == L3_IDS
     kinds = {(e.kind, e.instrument_id) for e in Catalog(cat).list()}
-    assert {("quotes", "BTCUSDT.BINANCE"), ("trades", "BTCUSDT.BINANCE"), ("bars", "6EH4.XCME")} <= kinds
+    assert {("quotes", "BTCUSDT.BINANCE"), ("trades", "BTCUSDT.BINANCE"), ("bars", "6EH4.XCME"),
+            ("book", "ESH4.GLBX"), ("quotes", "AMZN.XNAS")} <= kinds
+
+    proc = _run("query", "--catalog", str(cat),
+                "SELECT instrument_id, count(*) AS n, count(DISTINCT order_id) AS orders, min(action) AS a0, "
+                "max(action) AS a1 FROM book GROUP BY 1 ORDER BY 1")
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    qrows = _table_rows(proc.stdout)
+    assert qrows["ESH4.GLBX"][1:] == ["59448", "29216", "1", "3"]  # L3: one id per added order
+    assert qrows["AMZN.XNAS"][1:3] == ["66042", "1"]  # L2: order_id 0
+
+
+def test_import_shared_skips_fix_files_with_the_reason(tmp_path: Path) -> None:
+    shared = tmp_path / "shared"
+    (shared / "ticks").mkdir(parents=True)
+    (shared / "fix").mkdir()
+    shutil.copy(DATA / "ticks" / "binance_btcusdt-quotes-20210108.parquet", shared / "ticks")
+    (shared / "fix" / "session.messages.log").write_text("20261123-10:00:00.000000000 : 8=FIX.4.4\x019=5\x01")
+    (shared / "fix" / "FIX44.xml").write_text("<fix/>")
+    (shared / "fix" / "LICENSE.quickfix.txt").write_text("licence")
+    proc = _run("import-shared", "--catalog", str(tmp_path / "cat"), "--shared", str(shared))
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    rows = _table_rows(proc.stdout)
+    assert set(rows) == {"ticks/binance_btcusdt-quotes-20210108.parquet", "fix/FIX44.xml", "fix/session.messages.log"}
+    assert rows["ticks/binance_btcusdt-quotes-20210108.parquet"][3] == "451"
+    for f in ("fix/FIX44.xml", "fix/session.messages.log"):
+        assert rows[f][-1].startswith("skipped: FIX order-entry material")
+    assert "1 files imported, 451 rows" in proc.stdout and "2 files skipped" in proc.stdout
+
+
+def test_import_formats_from_the_command_line(tmp_path: Path) -> None:
+    cat = tmp_path / "cat"
+    itch = DATA / "itch" / "ex20101224.TEST_ITCH_50.gz"
+    proc = _run("import", str(itch), "--catalog", str(cat))  # format inferred from the name
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert "imported 5,180 trades, 6,893 book deltas of 3 instrument(s)" in proc.stdout
+    assert "117 messages on unknown order references skipped" in proc.stdout
+    proc = _run("import", str(itch), "--catalog", str(cat), "--format", "itch", "--symbols", "BOB", "--kind", "book")
+    assert proc.returncode == 0 and "imported 3,473 book deltas of 1 instrument(s)" in proc.stdout
+    mbo = DATA / "l3" / "esh4-glbx-mdp3-20231225.mbo.dbn.zst"
+    proc = _run("import", str(mbo), "--catalog", str(cat), "--format", "dbn", "--instrument-id", "ESH4.GLBX",
+                "--kind", "trades")
+    assert proc.returncode == 0 and "imported 2,973 trades of 1 instrument(s)" in proc.stdout
+    assert {(e.kind, e.instrument_id) for e in Catalog(cat).list()} == {
+        (k, f"{s}.XNAS") for k in ("trades", "book") for s in ("ALC", "BOB", "CHAR")} | {("trades", "ESH4.GLBX")}
+    for args, message in (
+        (["--format", "xls"], "not one of csv, parquet, itch, lobster, dbn"),
+        (["--format", "dbn"], "needs --instrument-id"),
+        (["--format", "lobster", "--kind", "bars"], "lobster files give trades, book, quotes"),
+        (["--format", "parquet", "--kind", "trades", "--instrument-id", "ESH4.GLBX"], "named as a csv file"),
+    ):
+        proc = _run("import", str(DATA / "l3" / "esh4-glbx-mdp3-20231225.mbo.csv.gz"), "--catalog", str(cat), *args)
+        assert proc.returncode == 2 and message in proc.stdout.replace("\n", ""), (args, proc.stdout)
+    (tmp_path / "feed.bin").write_bytes(b"\0")
+    proc = _run("import", str(tmp_path / "feed.bin"), "--catalog", str(cat))
+    assert proc.returncode == 2 and "give --format" in proc.stdout.replace("\n", "")

@@ -15,13 +15,18 @@ import pyarrow.parquet as pq
 import pytest
 
 from tradeforge.backtest.engine import BacktestEngine, load_strategy_class
+from tradeforge.data.book_import import load_dbn, load_lobster
 from tradeforge.data.catalog import Catalog, CatalogError
 from tradeforge.data.catalog_stream import CatalogStream
-from tradeforge.data.columns import BarColumns, QuoteColumns, TradeColumns
+from tradeforge.data.columns import BarColumns, BookDeltaColumns, QuoteColumns, TradeColumns
+from tradeforge.data.databento import load_dbn_mbo, mbo_deltas
 from tradeforge.data.errors import BadRecordPolicy
 from tradeforge.data.loaders import load_csv_bars, load_parquet_quotes, load_parquet_trades
+from tradeforge.model.data import OrderBookDelta
+from tradeforge.model.enums import BookAction
 from tradeforge.model.instruments import InstrumentProvider, instrument_from_dict
 from tradeforge.model.timeutil import NANOS_PER_DAY, parse_timestamp_ns
+from tradeforge.strategy.base import Strategy
 from tradeforge.strategy.library.sma_cross import SmaCrossover
 from tradeforge.venues.fees import BpsFee, PerUnitFee
 from tradeforge.venues.simulated import SimulatedVenueConfig
@@ -32,7 +37,9 @@ EURO = DATA / "intraday" / "6EH4.XCME_1min_bars_20240101_20240131.csv.gz"
 SP500 = DATA / "daily" / "all_stocks_5yr.csv.gz"
 QUOTES = DATA / "ticks" / "binance_btcusdt-quotes-20210108.parquet"
 TRADES = DATA / "ticks" / "binance_btcusdt-trades-20210108.parquet"
-EURO_ID, BTC_ID = "6EH4.XCME", "BTCUSDT.BINANCE"
+MBO = DATA / "l3" / "esh4-glbx-mdp3-20231225.mbo.dbn.zst"
+LOBSTER = DATA / "l3" / "AMZN_2012-06-21_34200000_57600000_message_1.csv.gz"
+EURO_ID, BTC_ID, ES_ID = "6EH4.XCME", "BTCUSDT.BINANCE", "ESH4.GLBX"
 MIN = 60 * 10**9
 
 
@@ -348,6 +355,115 @@ def test_replay_refuses_a_precision_mismatch(catalog: Catalog) -> None:
 def test_catalog_instruments_are_enough_to_replay(catalog: Catalog, others, euro: BarColumns) -> None:
     provider = catalog.instrument_provider()
     assert provider.get(EURO_ID) == others.get(EURO_ID) and provider.get(BTC_ID) == others.get(BTC_ID)
+
+
+# ------------------------------------------------------------------------------------------
+# Book deltas (kind "book")
+# ------------------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def cme() -> InstrumentProvider:
+    return InstrumentProvider.from_toml(DATA / "instruments" / "cme_mbo.toml")
+
+
+@pytest.fixture(scope="module")
+def es_deltas(cme: InstrumentProvider) -> list[OrderBookDelta]:
+    cols, bad = load_dbn_mbo(MBO, instrument=cme.get(ES_ID))
+    assert not bad
+    return mbo_deltas(cols).events  # type: ignore[return-value]
+
+
+@pytest.fixture(scope="module")
+def book_catalog(tmp_path_factory: pytest.TempPathFactory, cme: InstrumentProvider, es_deltas) -> Catalog:
+    cat = Catalog(tmp_path_factory.mktemp("book"))
+    cat.write(BookDeltaColumns.from_events(es_deltas), cme)
+    return cat
+
+
+def test_book_round_trip_is_exact(book_catalog: Catalog, es_deltas: list[OrderBookDelta]) -> None:
+    cols = BookDeltaColumns.from_events(es_deltas)
+    assert len(cols) == len(es_deltas) == 59_448
+    assert cols.action.dtype == np.int8 and cols.side.dtype == np.int8
+    _assert_same(book_catalog.read_all("book", ES_ID), cols)
+    # chunked reads hand out the same events, in order (L3: order ids and the venue's sequence kept)
+    back = [e for c in book_catalog.read("book", ES_ID, batch_size=10_000) for e in c.to_events(0, len(c))]
+    assert back == es_deltas
+    assert {d.action for d in back} == {BookAction.ADD, BookAction.UPDATE, BookAction.DELETE}
+    schema = pq.read_schema(book_catalog.files("book", ES_ID)[0])
+    assert str(schema.field("action").type) == "int8" and str(schema.field("order_id").type) == "int64"
+    (entry,) = book_catalog.list()
+    assert (entry.kind, entry.instrument_id, entry.rows, entry.granularity) == ("book", ES_ID, 59_448, "day")
+    q = book_catalog.query("SELECT action, count(*) AS n, min(price) AS lo FROM book GROUP BY 1 ORDER BY 1")
+    counts = {r["action"]: r["n"] for r in q.to_pylist()}
+    assert counts == {a: sum(1 for d in es_deltas if d.action == a) for a in (1, 2, 3)}
+
+
+def test_book_write_refuses_bad_action_codes(tmp_path: Path, cme: InstrumentProvider) -> None:
+    z = np.zeros(2, np.int64)
+    bad = BookDeltaColumns(ES_ID, z, z, np.array([1, 9], np.int8), np.array([1, -1], np.int8), z, z, z, z)
+    with pytest.raises(CatalogError, match="action"):
+        Catalog(tmp_path).write(bad, cme)
+
+
+class BookRecorder(Strategy):
+    def on_start(self) -> None:
+        self.seen: list[OrderBookDelta] = []
+        self.subscribe_book(ES_ID)
+
+    def on_book(self, book) -> None:
+        assert book.ts_init == self.clock.timestamp_ns()
+        self.seen.append(book)
+
+
+def test_replay_of_book_deltas_reaches_on_book_in_order(book_catalog: Catalog, cme, es_deltas) -> None:
+    engine = BacktestEngine(cme, "USD", 10**15, chunk_size=4_096)  # no venue: book data is for strategies
+    stream = engine.add_catalog(book_catalog, "book", ES_ID)
+    assert stream.topic == f"data.book.{ES_ID}" and len(stream) == len(es_deltas)
+    strat = BookRecorder("book")
+    engine.add_strategy(strat)
+    engine.run()
+    assert strat.seen == es_deltas
+
+
+def test_lobster_level_deltas_rebuild_the_orderbook_file(tmp_path: Path) -> None:
+    """The L2 deltas imported from LOBSTER (the book's changes plus the touch levels taken from the
+    orderbook file) give the file's level one after every message, read back from the catalog."""
+    from tradeforge.data.lobster import read_lobster_orderbook
+
+    provider = InstrumentProvider.from_toml(DATA / "instruments" / "l3.toml")
+    loaded = load_lobster(LOBSTER, provider)
+    assert [(c.kind, len(c)) for c in loaded.columns] == [("trade", 8_974 + 2_445), ("book", 66_042), ("quote", 55_071)]
+    cat = Catalog(tmp_path)
+    cat.write(loaded.columns, provider)
+    book = cat.read_all("book", "AMZN.XNAS")
+    ob, _ = read_lobster_orderbook(str(LOBSTER).replace("_message_", "_orderbook_"))
+    levels: dict[int, dict[int, int]] = {1: {}, -1: {}}
+    seq, act, side, px, sz = (a.tolist() for a in (book.sequence, book.action, book.side, book.price, book.size))
+    j, bad = 0, 0
+    for i in range(len(ob)):
+        while j < len(seq) and seq[j] == i + 1:  # sequence = the message's line
+            if act[j] == BookAction.DELETE:
+                levels[side[j]].pop(px[j])
+            else:
+                levels[side[j]][px[j]] = sz[j]
+            j += 1
+        bid = max(levels[1], default=None)
+        ask = min(levels[-1], default=None)
+        got = (bid or 0, levels[1].get(bid, 0), ask or 0, levels[-1].get(ask, 0))
+        want = (ob.bid_price[i, 0] if ob.bid_size[i, 0] else 0, ob.bid_size[i, 0],
+                ob.ask_price[i, 0] if ob.ask_size[i, 0] else 0, ob.ask_size[i, 0])
+        bad += got != want
+    assert j == len(seq) and bad == 0
+    quotes = cat.read_all("quotes", "AMZN.XNAS")
+    assert len(quotes) > 50_000 and np.all(quotes.bid < quotes.ask)
+
+
+def test_dbn_import_gives_trades_and_l3_deltas(cme: InstrumentProvider) -> None:
+    loaded = load_dbn(MBO, cme, instrument_id=ES_ID)
+    trades, book = loaded.columns
+    assert isinstance(trades, TradeColumns) and len(trades) == 2_973 and int(trades.size.sum()) == 9_892
+    assert isinstance(book, BookDeltaColumns) and len(book) == 59_448 and int((book.order_id > 0).sum()) == len(book)
 
 
 # ------------------------------------------------------------------------------------------

@@ -66,7 +66,8 @@ def test_instrument_files_load(sp500: InstrumentProvider, others: InstrumentProv
     assert len(sp500) == 505
     aal = sp500.get("AAL.XNYS")
     assert (aal.price_precision, aal.tick_size_raw, aal.size_precision, aal.lot_size_raw) == (4, 1, 0, 1)
-    assert {str(i.id) for i in others} == {"6EH4.XCME", "BTCUSDT.BINANCE", "USDJPY.FXCM", "BTC-PERP.FTX"}
+    assert {str(i.id) for i in others} == {"6EH4.XCME", "BTCUSDT.BINANCE", "USDJPY.FXCM", "USDJPY-ASK.FXCM",
+                                           "BTC-PERP.FTX", "USDJPY.TRUEFX"}
     fut = others.get("6EH4.XCME")
     assert (fut.multiplier, fut.margin_init_bps, fut.tick_size_raw, fut.price_precision) == (125000, 300, 5, 5)
     assert fut.expiry_ns == parse_timestamp_ns("2024-03-18")

@@ -306,7 +306,9 @@ def test_real_futures_fx_crypto_file_loads() -> None:
         "6EH4.XCME": InstrumentKind.FUTURE,
         "BTCUSDT.BINANCE": InstrumentKind.CRYPTO_SPOT,
         "USDJPY.FXCM": InstrumentKind.FX,
+        "USDJPY-ASK.FXCM": InstrumentKind.FX,
         "BTC-PERP.FTX": InstrumentKind.CRYPTO_PERPETUAL,
+        "USDJPY.TRUEFX": InstrumentKind.FX,
     }
     fut = provider.get("6EH4.XCME")
     notional = fut.notional_raw(fut.price("1.10785"), fut.quantity("2"))

@@ -81,11 +81,15 @@ class BacktestEngine(Node):
         start: int | str | None = None, end: int | str | None = None, *, chunk_size: int | None = None,
     ) -> CatalogStream:
         """Replay one series of a data catalog (streamed from disk, batch by batch); ``start`` is
-        inclusive, ``end`` exclusive, as ns or ISO text. The catalog's precision must be the run's."""
+        inclusive, ``end`` exclusive, as ns or ISO text. The catalog's precision must be the run's.
+
+        Book deltas (kind ``book``) are published on ``data.book.{instrument_id}`` for strategies
+        only, like :meth:`add_book_data`: no venue is needed (the simulated venue does not match on
+        book data yet)."""
         cat = catalog if isinstance(catalog, Catalog) else Catalog(catalog)
         kind = normalize_kind(kind)
         inst = self.instruments.get(instrument_id)
-        if inst.venue not in self.venues:
+        if kind != "book" and inst.venue not in self.venues:
             raise ValueError(f"no venue {inst.venue!r} added for data of {inst.id}")
         stored = cat.instrument(kind, instrument_id)
         if (stored.price_precision, stored.size_precision) != (inst.price_precision, inst.size_precision):
@@ -98,7 +102,10 @@ class BacktestEngine(Node):
             cat, kind, str(inst.id), "", parse_ns(start), parse_ns(end), chunk_size or self.chunk_size
         )
         if len(stream):
-            stream.topic = self.kernel.connect_market_data(KIND_SINGULAR[kind], inst.id)
+            if kind == "book":
+                stream.topic = data_topic("book", inst.id)
+            else:
+                stream.topic = self.kernel.connect_market_data(KIND_SINGULAR[kind], inst.id)
             self.streams.append(stream)
         return stream
 

@@ -1,11 +1,15 @@
 """``tradeforge data ...``: import market data into the catalog, list it and query it with SQL.
 
-- ``tradeforge data import SOURCE --catalog DIR --kind bars|quotes|trades ...`` loads one file with the
-  same loaders and options as a run config's ``[[data]]`` entry and writes it to the catalog.
+- ``tradeforge data import SOURCE --catalog DIR [--format csv|parquet|itch|lobster|dbn] ...`` loads one
+  file and writes it to the catalog. CSV and Parquet take ``--kind bars|quotes|trades`` and the same
+  options as a run config's ``[[data]]`` entry; the order-level formats (LOBSTER message files,
+  Databento MBO ``.dbn[.zst]``, NASDAQ ITCH 5.0) give ``trades`` and ``book`` deltas (LOBSTER also
+  ``quotes`` from its orderbook file). The format is inferred from the file name unless given.
 - ``tradeforge data import-shared --catalog DIR [--shared PATH]`` imports every market-data file of the
-  repository's ``data/`` folder (or of PATH) that the loaders can map.
+  repository's ``data/`` folder (or of PATH, e.g. the shared data collection) and lists every other
+  file with the reason it was skipped.
 - ``tradeforge data ls --catalog DIR`` lists the series; ``tradeforge data query --catalog DIR "SQL"``
-  runs DuckDB SQL over views ``bars``, ``quotes``, ``trades`` and ``instruments``.
+  runs DuckDB SQL over views ``bars``, ``quotes``, ``trades``, ``book`` and ``instruments``.
 
 Errors (a bad record in raise mode, an unknown instrument, a bad option) print ``error: ...`` naming
 the file, line and field where there is one, and exit with code 2.
@@ -16,7 +20,7 @@ from __future__ import annotations
 import csv
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -133,11 +137,13 @@ def _report_quarantine(records: list[Any], path: Path, source: str) -> None:
 @dataclass(frozen=True)
 class ImportResult:
     source: str
-    kind: str
+    kind: str  # "bars", ... or several joined with "+" ("trades+book")
     instruments: list[str]
     rows: int
     partitions: int
     quarantined: list[Any]
+    notes: list[str] = field(default_factory=list)
+    rows_by_kind: dict[str, int] = field(default_factory=dict)
 
 
 def import_file(catalog_dir: Path, spec: Any, base: Path, instruments: Any, partition: str | None = None
@@ -149,7 +155,76 @@ def import_file(catalog_dir: Path, spec: Any, base: Path, instruments: Any, part
     columns, bad = load_data(spec, base, instruments)
     summary = Catalog(catalog_dir).write(columns, instruments, partition=partition)
     return ImportResult(spec.path, spec.kind, sorted({c.instrument_id for c in columns}), summary.rows,
-                        len(summary.partitions), bad)
+                        len(summary.partitions), bad, [], {spec.kind: summary.rows})
+
+
+#: ``--format`` values; csv and parquet go through the ``[[data]]`` loaders, the others through
+#: :mod:`tradeforge.data.book_import`.
+FORMATS = ("csv", "parquet", "itch", "lobster", "dbn")
+BOOK_FORMATS = ("itch", "lobster", "dbn")
+
+
+def infer_format(path: Path) -> str:
+    """The ``--format`` of a file from its name (``ValueError`` when the name does not tell)."""
+    import re
+
+    name = path.name.lower()
+    if name.endswith((".dbn", ".dbn.zst")):
+        return "dbn"
+    if "itch" in name:
+        return "itch"
+    if re.search(r"_message_\d+\.csv", name):
+        return "lobster"
+    if ".parquet" in name:
+        return "parquet"
+    if ".csv" in name:
+        return "csv"
+    raise ValueError(f"{path}: cannot tell the format from the file name: give --format ({'|'.join(FORMATS)})")
+
+
+def import_book_file(
+    catalog_dir: Path, fmt: str, path: Path, instruments: Any, *, instrument_id: str | None = None,
+    venue: str | None = None, symbols: list[str] | None = None, date: str | None = None,
+    orderbook: Path | None = None, kinds: tuple[str, ...] | None = None, bad_records: str = "raise",
+    partition: str | None = None,
+) -> list[ImportResult]:
+    """Load an order-level file (``fmt`` itch, lobster or dbn) and write its trades, book deltas (and,
+    for LOBSTER, the orderbook file's quotes) to the catalog; one result per source file."""
+    from tradeforge.data import book_import
+    from tradeforge.data.catalog import Catalog
+    from tradeforge.data.errors import BadRecordPolicy
+
+    policy = BadRecordPolicy(bad_records)
+    if fmt == "lobster":
+        loaded = book_import.load_lobster(path, instruments, instrument_id=instrument_id, venue=venue or "XNAS",
+                                          orderbook=orderbook, date=date, kinds=kinds or ("trades", "book", "quotes"),
+                                          policy=policy)
+    elif fmt == "dbn":
+        if instrument_id is None:
+            raise ValueError(f"{path}: a Databento file needs --instrument-id (e.g. ESH4.GLBX)")
+        loaded = book_import.load_dbn(path, instruments, instrument_id=instrument_id,
+                                      kinds=kinds or ("trades", "book"), policy=policy)
+    elif fmt == "itch":
+        loaded = book_import.load_itch(path, instruments, venue=venue or "XNAS", symbols=symbols, date=date,
+                                       kinds=kinds or ("trades", "book"))
+    else:
+        raise ValueError(f"--format {fmt}: not an order-level format ({', '.join(BOOK_FORMATS)})")
+    summary = Catalog(catalog_dir).write(loaded.columns, instruments, partition=partition)
+    plural = {"bar": "bars", "quote": "quotes", "trade": "trades", "book": "book"}
+    results = []
+    for source in dict.fromkeys(src for src, _ in loaded.parts):
+        cols = [c for src, c in loaded.parts if src == source and len(c)]
+        by_kind: dict[str, int] = {}
+        for c in cols:
+            by_kind[plural[c.kind]] = by_kind.get(plural[c.kind], 0) + len(c)
+        keys = {(plural[c.kind], c.instrument_id) for c in cols}
+        parts = sum(1 for p in summary.partitions if (p.parent.parent.parent.name, p.parent.parent.name) in keys)
+        first = not results  # quarantined records and notes are reported once, with the main file
+        results.append(ImportResult(
+            source, "+".join(by_kind) or "-", sorted({c.instrument_id for c in cols}), sum(by_kind.values()), parts,
+            loaded.bad if first else [], loaded.notes if first else [], by_kind,
+        ))
+    return results
 
 
 def _data_config(**fields: Any) -> Any:
@@ -183,13 +258,17 @@ def _data_config(**fields: Any) -> Any:
 
 @data_app.command("import")
 def import_(
-    source: Annotated[Path, typer.Argument(help="CSV (.csv, .csv.gz) or Parquet file")],
+    source: Annotated[Path, typer.Argument(help="CSV, Parquet, LOBSTER message, Databento MBO or ITCH 5.0 file")],
     catalog: CatalogOpt,
-    kind: Annotated[str, typer.Option("--kind", help="bars, quotes or trades")],
+    fmt: Annotated[str | None, typer.Option("--format", help="csv, parquet, itch, lobster or dbn "
+                                                             "(default: from the file name)")] = None,
+    kind: Annotated[str | None, typer.Option("--kind", help="csv/parquet: bars, quotes or trades (required); "
+                                                            "itch/lobster/dbn: only trades, book or quotes")] = None,
     instrument_id: Annotated[str | None, typer.Option("--instrument-id", help="one-instrument file")] = None,
     symbol_column: Annotated[str | None, typer.Option("--symbol-column", help="ticker column (many instruments)")
                              ] = None,
-    venue: Annotated[str | None, typer.Option("--venue", help="venue of --symbol-column ids (TICKER.VENUE)")] = None,
+    venue: Annotated[str | None, typer.Option("--venue", help="venue of --symbol-column / ITCH / LOBSTER ids "
+                                                              "(TICKER.VENUE; ITCH, LOBSTER: XNAS)")] = None,
     symbols: Annotated[str | None, typer.Option("--symbols", help="keep only these tickers: A,B,C")] = None,
     columns: Annotated[str | None, typer.Option("--columns", help="field=column mapping: open=Open,close=Close")
                        ] = None,
@@ -200,6 +279,10 @@ def import_(
     interval: Annotated[str | None, typer.Option("--interval", help="bar interval: 30s, 1m, 1h, 1d")] = None,
     session_close: Annotated[str | None, typer.Option("--session-close", help="date-only bars: local close, 16:00")
                              ] = None,
+    date: Annotated[str | None, typer.Option("--date", help="itch/lobster: session date YYYY-MM-DD "
+                                                            "(default: from the file name)")] = None,
+    orderbook: Annotated[Path | None, typer.Option("--orderbook", help="lobster: the orderbook file "
+                                                                       "(default: the one beside SOURCE)")] = None,
     instruments: Annotated[list[Path] | None, typer.Option("--instruments", help="instrument TOML (repeatable)")
                            ] = None,
     bad_records: Annotated[str, typer.Option("--bad-records", help="raise or quarantine")] = "raise",
@@ -210,29 +293,86 @@ def import_(
 ) -> None:
     """Load SOURCE (checked record by record) and write it into the catalog; re-import replaces."""
     with _errors_exit_2():
-        spec = _data_config(
-            kind=kind, path=str(source), instrument_id=instrument_id, symbol_column=symbol_column, venue=venue,
-            symbols=[s.strip() for s in symbols.split(",")] if symbols else None, columns=_parse_columns(columns),
-            timestamp_column=timestamp_column, timezone=timezone, timestamp_convention=convention,
-            interval=interval, session_close=session_close, bad_records=bad_records,
-        )
-        if not source.exists():
-            raise ValueError(f"{source}: no such file")
-        provider = load_instruments(_instrument_files(instruments, None))
-        result = import_file(catalog, spec, Path.cwd(), provider, partition)
-    console.print(f"imported {result.rows:,} {kind} of {len(result.instruments)} instrument(s) from {source} "
-                  f"into {catalog} ({result.partitions} partitions)", soft_wrap=True, highlight=False)
-    if result.quarantined:
-        path = quarantine_file or _default_quarantine(catalog, source, kind)
-        write_quarantine(path, result.quarantined)
-        _report_quarantine(result.quarantined, path, str(source))
+        fmt = fmt.lower() if fmt else infer_format(source)
+        if fmt not in FORMATS:
+            raise ValueError(f"--format {fmt!r}: not one of {', '.join(FORMATS)}")
+        if bad_records not in ("raise", "quarantine"):
+            raise ValueError(f"--bad-records {bad_records!r}: raise or quarantine")
+        if fmt in BOOK_FORMATS:
+            results = _import_book(source, catalog, fmt, kind, instrument_id, venue, symbols, date, orderbook,
+                                   instruments, bad_records, partition)
+        else:
+            if kind is None:
+                raise ValueError(f"--kind is required for {fmt} files (bars, quotes or trades)")
+            _check_tabular(fmt, kind, source)
+            spec = _data_config(
+                kind=kind, path=str(source), instrument_id=instrument_id, symbol_column=symbol_column, venue=venue,
+                symbols=[s.strip() for s in symbols.split(",")] if symbols else None,
+                columns=_parse_columns(columns), timestamp_column=timestamp_column, timezone=timezone,
+                timestamp_convention=convention, interval=interval, session_close=session_close,
+                bad_records=bad_records,
+            )
+            if not source.exists():
+                raise ValueError(f"{source}: no such file")
+            provider = load_instruments(_instrument_files(instruments, None))
+            results = [import_file(catalog, spec, Path.cwd(), provider, partition)]
+    for result in results:
+        what = ", ".join(f"{n:,} {_KIND_LABEL.get(k, k)}" for k, n in result.rows_by_kind.items()) \
+            or f"0 {result.kind}"
+        console.print(f"imported {what} of {len(result.instruments)} instrument(s) from {result.source} "
+                      f"into {catalog} ({result.partitions} partitions)", soft_wrap=True, highlight=False)
+        for note in result.notes:
+            console.print(f"  {note}", soft_wrap=True, highlight=False)
+    bad = [b for r in results for b in r.quarantined]
+    if bad:
+        path = quarantine_file or _default_quarantine(catalog, source, fmt if fmt in BOOK_FORMATS else str(kind))
+        write_quarantine(path, bad)
+        _report_quarantine(bad, path, str(source))
+
+
+_KIND_LABEL = {"book": "book deltas"}
+
+
+def _check_tabular(fmt: str, kind: str, source: Path) -> None:
+    """The [[data]] loaders read bars from CSV, quotes from CSV or Parquet, trades from Parquet,
+    choosing by the file name."""
+    readable = {"bars": ("csv",), "quotes": ("csv", "parquet"), "trades": ("parquet",)}
+    if kind not in readable:
+        raise ValueError(f"--kind {kind!r}: {fmt} files hold bars, quotes or trades")
+    if fmt not in readable[kind]:
+        raise ValueError(f"{kind} are imported from {' or '.join(readable[kind])} files, not {fmt}")
+    named = "parquet" if ".parquet" in source.name.lower() else "csv"
+    if named != fmt:
+        raise ValueError(f"--format {fmt}: {source.name} is named as a {named} file (the loaders go by the name)")
+
+
+def _import_book(source: Path, catalog: Path, fmt: str, kind: str | None, instrument_id: str | None,
+                 venue: str | None, symbols: str | None, date: str | None, orderbook: Path | None,
+                 instruments: list[Path] | None, bad_records: str, partition: str | None) -> list[ImportResult]:
+    allowed = ("trades", "book", "quotes") if fmt == "lobster" else ("trades", "book")
+    kinds = None
+    if kind is not None:
+        k = {"trade": "trades", "quote": "quotes"}.get(kind, kind)
+        if k not in allowed:
+            raise ValueError(f"--kind {kind!r}: {fmt} files give {', '.join(allowed)}")
+        kinds = (k,)
+    if not source.exists():
+        raise ValueError(f"{source}: no such file")
+    provider = load_instruments(_instrument_files(instruments, None))
+    return import_book_file(
+        catalog, fmt, source, provider, instrument_id=instrument_id, venue=venue,
+        symbols=[s.strip() for s in symbols.split(",")] if symbols else None, date=date, orderbook=orderbook,
+        kinds=kinds, bad_records=bad_records, partition=partition,
+    )
 
 
 # --------------------------------------------------------------------------------------------
 # import-shared
 # --------------------------------------------------------------------------------------------
 
-#: Market-data files of the shared data collection the loaders can map, as ``[[data]]`` entries.
+#: Market-data files of the shared data collection (and of the repository's ``data/``, which holds a
+#: subset of it). CSV and Parquet entries are ``[[data]]`` entries; ``format`` itch/lobster/dbn ones go
+#: through :func:`import_book_file` (a LOBSTER entry also imports its orderbook file, as quotes).
 SHARED_FILES: tuple[dict[str, Any], ...] = (
     {"path": "daily/all_stocks_5yr.csv.gz", "kind": "bars", "symbol_column": "Name", "venue": "XNYS",
      "timestamp_column": "date", "timezone": "America/New_York", "session_close": "16:00", "interval": "1d"},
@@ -240,25 +380,60 @@ SHARED_FILES: tuple[dict[str, Any], ...] = (
      "timestamp_column": "timestamp_utc", "interval": "1m"},
     {"path": "intraday/fxcm_usdjpy-m1-bid-2013.csv.gz", "kind": "bars", "instrument_id": "USDJPY.FXCM",
      "interval": "1m"},
+    # the ask side as its own bar series: lossless (both sides' OHLC kept), one file -> one series
+    {"path": "intraday/fxcm_usdjpy-m1-ask-2013.csv.gz", "kind": "bars", "instrument_id": "USDJPY-ASK.FXCM",
+     "interval": "1m"},
     {"path": "intraday/ftx_btc-perp-20211231-20220201_1m.csv.gz", "kind": "bars", "instrument_id": "BTC-PERP.FTX",
      "interval": "1m"},
     {"path": "ticks/binance_btcusdt-quotes-20210108.parquet", "kind": "quotes", "instrument_id": "BTCUSDT.BINANCE"},
     {"path": "ticks/binance_btcusdt-trades-20210108.parquet", "kind": "trades", "instrument_id": "BTCUSDT.BINANCE"},
     {"path": "ticks/truefx_usdjpy-ticks-20130101.csv", "kind": "quotes", "instrument_id": "USDJPY.TRUEFX"},
+    {"path": "l3/AMZN_2012-06-21_34200000_57600000_message_1.csv.gz", "format": "lobster",
+     "instrument_id": "AMZN.XNAS"},
+    {"path": "l3/esh4-glbx-mdp3-20231225.mbo.dbn.zst", "format": "dbn", "instrument_id": "ESH4.GLBX"},
+    {"path": "itch/ex20101224.TEST_ITCH_50.gz", "format": "itch", "venue": "XNAS"},
 )
 
-#: Files of the collection that are deliberately not imported, and why.
+#: Files of the collection that are deliberately not imported, and why (by path, then by folder).
 SHARED_SKIPPED: dict[str, str] = {
-    "intraday/fxcm_usdjpy-m1-ask-2013.csv.gz": "ask bars: the catalog keeps one bar series per instrument "
-                                              "(the bid file is imported as USDJPY.FXCM bars)",
     "daily/sp500_gics_sectors_2020.csv": "reference data (ticker -> sector), not market data",
+    "itch/itch50_message_types.csv": "ITCH 5.0 message lengths (spec facts the decoder has built in)",
+    "l3/LOBSTER_SampleFiles_ReadMe.txt": "LOBSTER's format documentation",
+    "l3/esh4-glbx-mdp3-20231225.mbo.csv.gz": "the same records as esh4-glbx-mdp3-20231225.mbo.dbn.zst "
+                                            "(imported from there)",
+}
+SHARED_SKIPPED_FOLDERS: dict[str, str] = {
+    "fix/": "FIX order-entry material (session log, data dictionary), not market data",
 }
 
-#: Instruments the shared files need that the repository's instrument files may lack.
-EXTRA_INSTRUMENTS: list[dict[str, Any]] = [
-    {"id": "USDJPY.TRUEFX", "kind": "fx", "currency": "JPY", "base_currency": "USD", "tick_size": "0.001",
-     "lot_size": "1000"},
-]
+
+def _skip_reason(rel: str) -> str:
+    if rel in SHARED_SKIPPED:
+        return SHARED_SKIPPED[rel]
+    for folder, reason in SHARED_SKIPPED_FOLDERS.items():
+        if rel.startswith(folder):
+            return reason
+    return "not a file the importers can map"
+
+
+def _relative(source: str, root: Path) -> str:
+    """A result's source (relative to ``root`` or not) as a path under ``root``."""
+    for p in (Path(source), root / source):
+        if p.is_relative_to(root):
+            return p.relative_to(root).as_posix()
+    return source
+
+
+def _import_shared_entry(catalog: Path, root: Path, entry: dict[str, Any], provider: Any, bad_records: str
+                         ) -> list[ImportResult]:
+    entry = dict(entry)
+    path = root / entry["path"]
+    fmt = entry.pop("format", None)
+    if fmt is None:
+        spec = _data_config(**entry, bad_records=bad_records)
+        return [import_file(catalog, spec, root, provider)]
+    return import_book_file(catalog, fmt, path, provider, instrument_id=entry.get("instrument_id"),
+                            venue=entry.get("venue"), bad_records=bad_records)
 
 
 @data_app.command("import-shared")
@@ -270,41 +445,54 @@ def import_shared(
                            ] = None,
     bad_records: Annotated[str, typer.Option("--bad-records", help="raise or quarantine")] = "quarantine",
 ) -> None:
-    """Import every market-data file of the data folder the loaders can map, with one command."""
+    """Import every market-data file of the data folder with one command; list the others as skipped."""
+    import time
+
+    t0 = time.perf_counter()
     with _errors_exit_2():
         root = shared or repo_data_dir()
         if root is None or not root.is_dir():
             raise ValueError("no data folder found: give --shared PATH")
-        provider = load_instruments(_instrument_files(instruments, root), EXTRA_INSTRUMENTS)
+        provider = load_instruments(_instrument_files(instruments, root))
         table = Table(title=f"import-shared {root} -> {catalog}")
         for col, just in (("file", "left"), ("kind", "left"), ("instruments", "right"), ("rows", "right"),
-                          ("bad records", "right"), ("status", "left")):
-            table.add_column(col, justify=just)  # type: ignore[arg-type]
-        total_rows = total_bad = 0
+                          ("quarantined", "right"), ("status", "left")):
+            table.add_column(col, justify=just, overflow="fold")  # type: ignore[arg-type]
+        total_rows = total_bad = files = 0
+        known: set[str] = set()
+        notes: list[str] = []
         for entry in SHARED_FILES:
             path = root / entry["path"]
             if not path.exists():
                 continue
-            spec = _data_config(**entry, bad_records=bad_records)
-            result = import_file(catalog, spec, root, provider)
-            status = "imported"
-            if result.quarantined:
-                qpath = _default_quarantine(catalog, path, spec.kind)
-                write_quarantine(qpath, result.quarantined)
-                status = f"imported; bad records listed in {qpath.relative_to(catalog).as_posix()}"
-            total_rows += result.rows
-            total_bad += len(result.quarantined)
-            table.add_row(entry["path"], spec.kind, f"{len(result.instruments):,}", f"{result.rows:,}",
-                          f"{len(result.quarantined):,}", status)
-        known = {e["path"] for e in SHARED_FILES}
+            for result in _import_shared_entry(catalog, root, entry, provider, bad_records):
+                rel = _relative(result.source, root)
+                known.add(rel)
+                status = "imported"
+                notes += [f"{rel}: {n}" for n in result.notes]
+                if result.quarantined:
+                    qpath = _default_quarantine(catalog, path, entry.get("kind") or entry.get("format", "data"))
+                    write_quarantine(qpath, result.quarantined)
+                    status += f"; bad records listed in {qpath.relative_to(catalog).as_posix()}"
+                total_rows += result.rows
+                total_bad += len(result.quarantined)
+                files += 1
+                kinds = ", ".join(f"{_KIND_LABEL.get(k, k)} {n:,}" for k, n in result.rows_by_kind.items()) \
+                    if len(result.rows_by_kind) > 1 else _KIND_LABEL.get(result.kind, result.kind)
+                table.add_row(rel, kinds, f"{len(result.instruments):,}", f"{result.rows:,}",
+                              f"{len(result.quarantined):,}", status)
+        skipped = 0
         for path in sorted(p for p in root.rglob("*") if p.is_file()):
             rel = path.relative_to(root).as_posix()
             if rel in known or rel.startswith("instruments/") or path.name.lower().startswith(("readme", "license")):
                 continue
-            reason = SHARED_SKIPPED.get(rel, "not bars, quotes or trades the loaders can map")
-            table.add_row(rel, "-", "-", "-", "-", f"skipped: {reason}")
+            table.add_row(rel, "-", "-", "-", "-", f"skipped: {_skip_reason(rel)}")
+            skipped += 1
     console.print(table)
-    console.print(f"{total_rows:,} rows imported, {total_bad:,} bad records quarantined", highlight=False)
+    for note in notes:
+        console.print(f"  {note}", soft_wrap=True, highlight=False)
+    console.print(f"{files:,} files imported, {total_rows:,} rows, {total_bad:,} bad records quarantined, "
+                  f"{skipped:,} files skipped ({time.perf_counter() - t0:.1f} s)", highlight=False)
 
 
 # --------------------------------------------------------------------------------------------

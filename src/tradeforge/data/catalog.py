@@ -5,6 +5,7 @@ Layout under the root folder (one file per partition, replaced as a whole on re-
     root/bars/6EH4.XCME/date=2024-01-02/part-0.parquet
     root/quotes/BTCUSDT.BINANCE/date=2021-01-08/part-0.parquet
     root/bars/AAPL.XNYS/date=2013/part-0.parquet        (daily bars: one partition per year)
+    root/book/ESH4.GLBX/date=2023-12-25/part-0.parquet  (order book deltas, L2 or L3)
 
 A file holds the raw fixed-point ``int64`` columns of :mod:`tradeforge.data.columns` (``ts_event``,
 ``ts_init`` and the prices/sizes as raw integers), a constant dictionary-encoded ``instrument_id``
@@ -20,7 +21,11 @@ its first write; by default daily-or-longer bars use years, hourly bars months, 
 Writing and reading go through Arrow record batches (one row group per batch): :meth:`Catalog.read`
 streams one batch at a time, pruning partitions and row groups by time, so memory is bounded by the
 batch size, never by the length of the history. :meth:`Catalog.query` runs DuckDB SQL over the files
-with one view per data type (``bars``, ``quotes``, ``trades``) plus an ``instruments`` table.
+with one view per data type (``bars``, ``quotes``, ``trades``, ``book``) plus an ``instruments`` table.
+
+The ``book`` kind holds :class:`~tradeforge.data.columns.BookDeltaColumns`: order book deltas in
+replay order (``action`` and ``side`` as ``int8``, ``order_id`` 0 for market-by-price deltas,
+``sequence`` the source's), replayed as :class:`~tradeforge.model.data.OrderBookDelta` events.
 """
 
 from __future__ import annotations
@@ -39,7 +44,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from tradeforge.data.columns import BarColumns, Columns, QuoteColumns, TradeColumns
+from tradeforge.data.columns import BarColumns, BookDeltaColumns, Columns, QuoteColumns, TradeColumns
 from tradeforge.model.identifiers import InstrumentId
 from tradeforge.model.instruments import Instrument, InstrumentKind, InstrumentProvider
 from tradeforge.model.timeutil import NANOS_PER_DAY, NANOS_PER_SECOND
@@ -62,15 +67,21 @@ PART_FILE = "part-0.parquet"
 COMPRESSION = "zstd"
 
 #: Catalog data kinds (folder and SQL view names) and the columns class each holds.
-KINDS: dict[str, type[BarColumns] | type[QuoteColumns] | type[TradeColumns]] = {
+KINDS: dict[str, type[BarColumns] | type[QuoteColumns] | type[TradeColumns] | type[BookDeltaColumns]] = {
     "bars": BarColumns,
     "quotes": QuoteColumns,
     "trades": TradeColumns,
+    "book": BookDeltaColumns,
 }
 _FIELDS: dict[str, tuple[str, ...]] = {
     "bars": ("ts_event", "ts_init", "open", "high", "low", "close", "volume"),
     "quotes": ("ts_event", "ts_init", "bid", "ask", "bid_size", "ask_size"),
     "trades": ("ts_event", "ts_init", "price", "size", "aggressor", "trade_id"),
+    "book": ("ts_event", "ts_init", "action", "side", "price", "size", "order_id", "sequence"),
+}
+#: Columns stored narrower than ``int64`` (per kind), with the values they may hold.
+_NARROW: dict[str, dict[str, tuple[pa.DataType, tuple[int, ...]]]] = {
+    "book": {"action": (pa.int8(), (1, 2, 3, 4)), "side": (pa.int8(), (-1, 0, 1))},
 }
 _SINGULAR = {"bar": "bars", "quote": "quotes", "trade": "trades"}
 _GRANULARITIES = ("day", "month", "year")
@@ -83,7 +94,8 @@ class CatalogError(ValueError):
 
 
 def normalize_kind(kind: str) -> str:
-    """``"bar"``/``"bars"`` -> ``"bars"`` (likewise quotes, trades); anything else raises."""
+    """``"bar"``/``"bars"`` -> ``"bars"`` (likewise quotes, trades; ``"book"`` is one word); anything
+    else raises."""
     k = _SINGULAR.get(kind, kind)
     if k not in KINDS:
         raise CatalogError(f"unknown data kind {kind!r} (known: {', '.join(KINDS)})")
@@ -297,7 +309,7 @@ class Catalog:
         partition: str | None = None,
         batch_size: int = DEFAULT_BATCH_SIZE,
     ) -> WriteSummary:
-        """Write bars / quotes / trades columns, replacing every partition they touch.
+        """Write bars / quotes / trades / book delta columns, replacing every partition they touch.
 
         Idempotent: writing the same data again gives the same files (a partition is replaced as a
         whole, never appended to). Columns of the same kind and instrument within one call are
@@ -315,8 +327,9 @@ class Catalog:
         items = [data] if hasattr(data, "ts_init") else list(data)  # type: ignore[arg-type]
         grouped: dict[tuple[str, str], list[Columns]] = {}
         for cols in items:
-            if not isinstance(cols, BarColumns | QuoteColumns | TradeColumns):
-                raise CatalogError(f"the catalog stores bars, quotes and trades, not {type(cols).__name__}")
+            if not isinstance(cols, BarColumns | QuoteColumns | TradeColumns | BookDeltaColumns):
+                raise CatalogError(
+                    f"the catalog stores bars, quotes, trades and book deltas, not {type(cols).__name__}")
             grouped.setdefault((normalize_kind(cols.kind), cols.instrument_id), []).append(cols)
         summary = WriteSummary()
         for (kind, iid), parts in grouped.items():
@@ -327,6 +340,7 @@ class Catalog:
             if not len(cols):
                 continue
             cols.validate_sorted(f"catalog write of {kind} {iid}")
+            _check_narrow(kind, cols)
             self._write_series(kind, cols, inst, partition, batch_size, summary)
         return summary
 
@@ -510,8 +524,8 @@ class Catalog:
 
     # -- SQL --
     def connect(self) -> Any:
-        """A DuckDB connection with one view per data kind present (``bars``, ``quotes``, ``trades``)
-        over the Parquet files, and an ``instruments`` table (id, kind, currency, precisions, ...)."""
+        """A DuckDB connection with one view per data kind present (``bars``, ``quotes``, ``trades``,
+        ``book``) over the Parquet files, and an ``instruments`` table (id, kind, currency, precisions, ...)."""
         import duckdb
 
         con = duckdb.connect()
@@ -541,7 +555,7 @@ class Catalog:
         return con
 
     def query(self, sql: str, params: list[Any] | None = None) -> pa.Table:
-        """Run DuckDB SQL over the catalog (views ``bars``, ``quotes``, ``trades``, ``instruments``)."""
+        """Run DuckDB SQL over the catalog (views ``bars``, ``quotes``, ``trades``, ``book``, ``instruments``)."""
         con = self.connect()
         try:
             return arrow_table(con.sql(sql, params=params))
@@ -592,7 +606,9 @@ def _arrow_type(arr: np.ndarray) -> pa.DataType:
 
 def _schema(kind: str, arrays: dict[str, np.ndarray], meta: dict[str, Any]) -> pa.Schema:
     inst = meta["instrument"]
-    fields = [pa.field(name, _arrow_type(arr), nullable=False) for name, arr in arrays.items()]
+    narrow = _NARROW.get(kind, {})
+    fields = [pa.field(name, narrow[name][0] if name in narrow else _arrow_type(arr), nullable=False)
+              for name, arr in arrays.items()]
     fields.append(pa.field("instrument_id", pa.dictionary(pa.int32(), pa.string()), nullable=False))
     return pa.schema(fields, metadata={
         META_KEY: json.dumps(meta, sort_keys=True).encode(),
@@ -607,7 +623,7 @@ def _batch(schema: pa.Schema, arrays: dict[str, np.ndarray], iid: str, start: in
     cols: list[pa.Array] = []
     for f, arr in zip(schema, arrays.values(), strict=False):
         part = arr[start:stop]
-        cols.append(pa.array(part, type=pa.string()) if f.type == pa.string() else pa.array(part.astype(np.int64, copy=False)))
+        cols.append(pa.array(part, type=pa.string()) if f.type == pa.string() else pa.array(part, type=f.type))
     n = stop - start
     cols.append(pa.DictionaryArray.from_arrays(pa.array(np.zeros(n, dtype=np.int32)), pa.array([iid])))
     return pa.RecordBatch.from_arrays(cols, schema=schema)
@@ -673,6 +689,17 @@ def _row_groups(md: pq.FileMetaData, lo: int, hi: int) -> list[int]:
     return out
 
 
+def _check_narrow(kind: str, cols: Columns) -> None:
+    """Columns stored narrow (a book delta's action and side) must hold one of their codes."""
+    for name, (_, allowed) in _NARROW.get(kind, {}).items():
+        arr = np.asarray(getattr(cols, name))
+        bad = np.flatnonzero(~np.isin(arr, allowed))
+        if len(bad):
+            i = int(bad[0])
+            raise CatalogError(f"{kind} of {cols.instrument_id}: row {i} has {name} {arr[i]!r}, "
+                               f"not one of {list(allowed)}")
+
+
 def _concat(parts: list[Columns]) -> Columns:
     first = parts[0]
     arrays = {name: np.concatenate([getattr(p, name) for p in parts]) for name in _FIELDS[normalize_kind(first.kind)]}
@@ -684,7 +711,8 @@ def _concat(parts: list[Columns]) -> Columns:
 
 def _empty(kind: str, instrument_id: str, catalog: Catalog) -> Columns:
     z = np.zeros(0, dtype=np.int64)
-    arrays = {name: z for name in _FIELDS[kind]}
+    narrow = _NARROW.get(kind, {})
+    arrays = {name: z.astype(narrow[name][0].to_pandas_dtype()) if name in narrow else z for name in _FIELDS[kind]}
     extra = {}
     if kind == "bars":
         files = catalog.files(kind, instrument_id)

@@ -22,7 +22,7 @@ from tradeforge.model.timeutil import parse_timestamp_ns
 
 __all__ = ["CatalogSeriesInfo", "CatalogStream", "parse_ns"]
 
-KIND_SINGULAR = {"bars": "bar", "quotes": "quote", "trades": "trade"}
+KIND_SINGULAR = {"bars": "bar", "quotes": "quote", "trades": "trade", "book": "book"}
 
 
 @dataclass(frozen=True)
@@ -34,7 +34,7 @@ class CatalogSeriesInfo:
     """
 
     instrument_id: str
-    kind: str  # "bar", "quote" or "trade" (as on the columns classes)
+    kind: str  # "bar", "quote", "trade" or "book" (as on the columns classes)
     rows: int
     first_ts: int | None
     last_ts: int | None

@@ -13,8 +13,8 @@ from typing import ClassVar
 
 import numpy as np
 
-from tradeforge.model.data import Bar, Data, QuoteTick, TradeTick
-from tradeforge.model.enums import AggressorSide
+from tradeforge.model.data import Bar, Data, OrderBookDelta, QuoteTick, TradeTick
+from tradeforge.model.enums import AggressorSide, BookAction
 
 
 class _Columns:
@@ -117,6 +117,65 @@ class TradeColumns(_Columns):
         ]
 
 
+_BOOK_ACTIONS = {int(a): a for a in BookAction}
+_INT64_MAX = 2**63 - 1
+
+
+@dataclass(frozen=True, eq=False)
+class BookDeltaColumns(_Columns):
+    """Order book deltas (L2 or L3) of one instrument, in replay order.
+
+    ``action`` is the :class:`~tradeforge.model.enums.BookAction` code (``int8``: 1 add, 2 update,
+    3 delete, 4 clear), ``side`` 1 bid, -1 ask, 0 none (``int8``); ``price``/``size`` raw integers;
+    ``order_id`` 0 for market-by-price (L2) deltas; ``sequence`` the source's sequence number (the
+    deltas of one source message share it).
+    """
+
+    kind: ClassVar[str] = "book"
+    instrument_id: str
+    ts_event: np.ndarray
+    ts_init: np.ndarray
+    action: np.ndarray  # int8 BookAction
+    side: np.ndarray  # int8
+    price: np.ndarray
+    size: np.ndarray
+    order_id: np.ndarray  # int64
+    sequence: np.ndarray  # int64
+
+    @classmethod
+    def from_events(cls, events: list[OrderBookDelta], instrument_id: str | None = None) -> BookDeltaColumns:
+        """Columns of a list of :class:`OrderBookDelta` (all of one instrument), order kept."""
+        iid = instrument_id if instrument_id is not None else (events[0].instrument_id if events else "")
+        other = next((e.instrument_id for e in events if e.instrument_id != iid), None)
+        if other is not None:
+            raise ValueError(f"book deltas of {other} among those of {iid}: one instrument per columns object")
+        n = len(events)
+
+        def col(name: str, dtype: type) -> np.ndarray:
+            return np.fromiter((int(getattr(e, name)) for e in events), dtype=np.int64, count=n).astype(dtype, copy=False)
+
+        try:
+            oid = col("order_id", np.int64)
+        except OverflowError:
+            raise ValueError(f"book deltas of {iid}: an order id above {_INT64_MAX} does not fit int64") from None
+        return cls(iid, col("ts_event", np.int64), col("ts_init", np.int64), col("action", np.int8),
+                   col("side", np.int8), col("price", np.int64), col("size", np.int64), oid,
+                   col("sequence", np.int64))
+
+    def to_events(self, start: int, stop: int) -> list[Data]:
+        s = slice(start, stop)
+        iid = self.instrument_id
+        acts = _BOOK_ACTIONS
+        return [
+            OrderBookDelta(iid, acts[a], sd, p, q, o, sq, te, ti)
+            for a, sd, p, q, o, sq, te, ti in zip(
+                self.action[s].tolist(), self.side[s].tolist(), self.price[s].tolist(), self.size[s].tolist(),
+                self.order_id[s].tolist(), self.sequence[s].tolist(), self.ts_event[s].tolist(),
+                self.ts_init[s].tolist(), strict=True,
+            )
+        ]
+
+
 @dataclass(frozen=True, eq=False)
 class EventList(_Columns):
     """Events built elsewhere (custom data such as news, order book deltas), sorted by ``ts_init``.
@@ -140,4 +199,4 @@ class EventList(_Columns):
         return self.events[start:stop]
 
 
-Columns = BarColumns | QuoteColumns | TradeColumns | EventList
+Columns = BarColumns | QuoteColumns | TradeColumns | BookDeltaColumns | EventList

@@ -16,7 +16,7 @@ from tradeforge.data.errors import BadRecordError, BadRecordPolicy
 from tradeforge.live.node import LiveNode
 from tradeforge.live.ws.binance import BinanceFeed, BinanceNormalizer, FeedError, http_snapshot_source
 from tradeforge.live.ws.client import BackoffPolicy, ConnectionGaveUp, L2Book, ReconnectingWebSocket
-from tradeforge.live.ws.record import LiveRecorder, read_deltas
+from tradeforge.live.ws.record import LiveRecorder
 from tradeforge.live.ws.recording import ROOT, Recording, ReplayServer, binance_recording
 from tradeforge.model.data import OrderBookDelta, QuoteTick, TradeTick
 from tradeforge.model.enums import BookAction
@@ -396,6 +396,11 @@ def test_recorder_writes_trades_and_book_deltas(tmp_path) -> None:
     assert trades.price.tolist() == rec.trades.price.tolist()
     assert trades.trade_id.tolist() == rec.trades.trade_id.tolist()
     assert trades.aggressor.tolist() == rec.trades.aggressor.tolist()
-    deltas = read_deltas(tmp_path, IID)
+    # book deltas go into the catalog's book kind, in recording order
+    assert [k for k, i in Catalog(tmp_path).series() if i == IID] == ["trades", "book"]
+    book = Catalog(tmp_path).read_all("book", IID)
+    deltas = book.to_events(0, len(book))
     assert deltas == [e for e in events if isinstance(e, OrderBookDelta)]
-    assert book_levels(replay_deltas(deltas)) == rec.final_book()
+    assert book_levels(replay_deltas(deltas)) == rec.final_book()  # type: ignore[arg-type]
+    assert recorder.stats.rows[("book", IID)] == len(deltas)
+    assert all(p.parts[-4] in ("trades", "book") and p.exists() for p in recorder.stats.files)

@@ -1,16 +1,15 @@
-"""Record a live feed's normalized events to Parquet in batches, so what was traded live becomes history.
+"""Record a live feed's normalized events into the data catalog in batches, so what was traded live
+becomes history.
 
-Quotes and trades are written through the data catalog (:class:`tradeforge.data.catalog.Catalog`,
-``root/quotes/<instrument>/date=YYYY-MM-DD/part-0.parquet``, raw ``int64`` columns of
-:mod:`tradeforge.data.columns`), so a backtest reads them back with ``Catalog.read``. The catalog
-replaces a partition as a whole on every write, so a flush re-reads the partitions its batch touches
-(from the start of the batch's first UTC day), merges the batch in ``ts_init`` order and writes them
-back: the cost of a flush grows with the day's size, so choose ``batch_size`` accordingly.
-
-Order book deltas, which the catalog does not hold, go to plain append-only Parquet files
-``root/book_deltas/<instrument>/part-<ts_init of first row>-<n>.parquet`` with the columns
-``ts_event, ts_init, action, side, price, size, order_id, sequence`` (raw ``int64``);
-:func:`read_deltas` reads them back as :class:`OrderBookDelta` events.
+Quotes, trades and order book deltas are written through the data catalog
+(:class:`tradeforge.data.catalog.Catalog`, ``root/{quotes,trades,book}/<instrument>/date=YYYY-MM-DD/
+part-0.parquet``, raw ``int64`` columns of :mod:`tradeforge.data.columns`), so a backtest reads them
+back with ``Catalog.read`` or replays them with ``BacktestEngine.add_catalog`` (book deltas on
+``data.book.{instrument}``). The catalog replaces a partition as a whole on every write, so a flush
+re-reads the partitions its batch touches (from the start of the batch's first UTC day), merges the
+batch in ``ts_init`` order (stable: deltas of equal ``ts_init`` keep their recording order) and
+writes them back: the cost of a flush grows with the day's size, so choose ``batch_size``
+accordingly.
 """
 
 from __future__ import annotations
@@ -20,26 +19,23 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
-import pyarrow as pa
-import pyarrow.parquet as pq
 
 from tradeforge.data.catalog import Catalog
-from tradeforge.data.columns import QuoteColumns, TradeColumns
+from tradeforge.data.columns import BookDeltaColumns, QuoteColumns, TradeColumns
 from tradeforge.model.data import Data, OrderBookDelta, QuoteTick, TradeTick
-from tradeforge.model.enums import BookAction
 from tradeforge.model.instruments import Instrument, InstrumentProvider
 from tradeforge.model.timeutil import NANOS_PER_DAY
 
-__all__ = ["DELTA_COLUMNS", "LiveRecorder", "read_deltas"]
+__all__ = ["LiveRecorder", "RecorderStats"]
 
-DELTA_COLUMNS = ("ts_event", "ts_init", "action", "side", "price", "size", "order_id", "sequence")
+_Recorded = QuoteColumns | TradeColumns | BookDeltaColumns
 
 
 @dataclass
 class RecorderStats:
     rows: dict[tuple[str, str], int] = field(default_factory=dict)  # (kind, instrument) -> rows written
     flushes: int = 0
-    files: list[Path] = field(default_factory=list)
+    files: list[Path] = field(default_factory=list)  # catalog partition files written (latest last)
 
 
 def _trade_ids(ids: list[str]) -> np.ndarray:
@@ -67,7 +63,7 @@ class LiveRecorder:
         elif isinstance(event, TradeTick):
             kind = "trades"
         elif isinstance(event, OrderBookDelta):
-            kind = "book_deltas"
+            kind = "book"
         else:
             return
         key = (kind, event.instrument_id)
@@ -95,44 +91,35 @@ class LiveRecorder:
             return
         kind, iid = key
         inst = self.instruments.get(iid)
-        if kind == "book_deltas":
-            self._write_deltas(iid, events)
-        else:
-            self._write_catalog(kind, inst, events)
+        self._write_catalog(kind, inst, events)
         self.stats.flushes += 1
         self.stats.rows[key] = self.stats.rows.get(key, 0) + len(events)
 
     def _write_catalog(self, kind: str, inst: Instrument, events: list[Data]) -> None:
         iid = str(inst.id)
-        new: QuoteColumns | TradeColumns
+        new: _Recorded
         if kind == "quotes":
             q: list[QuoteTick] = events  # type: ignore[assignment]
             new = QuoteColumns(
                 iid, *(np.array([getattr(e, f) for e in q], dtype=np.int64)
                        for f in ("ts_event", "ts_init", "bid", "ask", "bid_size", "ask_size")),
             )
-        else:
+        elif kind == "trades":
             t: list[TradeTick] = events  # type: ignore[assignment]
             new = TradeColumns(
                 iid, *(np.array([getattr(e, f) for e in t], dtype=np.int64) for f in ("ts_event", "ts_init", "price", "size")),
                 np.array([int(e.aggressor) for e in t], dtype=np.int64), _trade_ids([e.trade_id for e in t]),
             )
+        else:
+            new = BookDeltaColumns.from_events(events, iid)  # type: ignore[arg-type]
         day_start = int(new.ts_init.min()) // NANOS_PER_DAY * NANOS_PER_DAY
         existing = self.catalog.read_all(kind, iid, start_ns=day_start) if self.catalog.files(kind, iid) else None
-        merged = _merge(existing, new) if existing is not None and len(existing) else _merge(None, new)
-        self.catalog.write(merged, inst, partition="day")
-
-    def _write_deltas(self, iid: str, events: list[Data]) -> None:
-        d: list[OrderBookDelta] = events  # type: ignore[assignment]
-        folder = self.root / "book_deltas" / iid
-        folder.mkdir(parents=True, exist_ok=True)
-        table = pa.table({name: pa.array([int(getattr(e, name)) for e in d], type=pa.int64()) for name in DELTA_COLUMNS})
-        path = folder / f"part-{d[0].ts_init:020d}-{len(self.stats.files):06d}.parquet"
-        pq.write_table(table, path, compression="zstd")
-        self.stats.files.append(path)
+        merged = _merge(existing, new) if existing is not None and len(existing) else _merge(None, new)  # type: ignore[arg-type]
+        summary = self.catalog.write(merged, inst, partition="day")
+        self.stats.files.extend(summary.partitions)
 
 
-def _merge(existing: QuoteColumns | TradeColumns | None, new: QuoteColumns | TradeColumns) -> QuoteColumns | TradeColumns:
+def _merge(existing: _Recorded | None, new: _Recorded) -> _Recorded:
     """``existing`` + ``new`` in stable ``ts_init`` order (a live clock may step back)."""
     names = [f for f in new._arrays()]
     if existing is None:
@@ -146,14 +133,3 @@ def _merge(existing: QuoteColumns | TradeColumns | None, new: QuoteColumns | Tra
             arrays[n] = np.concatenate([a, b])
     order = np.argsort(arrays["ts_init"], kind="stable")
     return type(new)(new.instrument_id, **{n: arr[order] for n, arr in arrays.items()})  # type: ignore[arg-type]
-
-
-def read_deltas(root: str | Path, instrument_id: str) -> list[OrderBookDelta]:
-    """Every recorded delta of one instrument, in file (recording) order."""
-    folder = Path(root) / "book_deltas" / instrument_id
-    out: list[OrderBookDelta] = []
-    for path in sorted(folder.glob("part-*.parquet")):
-        cols = pq.read_table(path).to_pydict()
-        for ts_e, ts_i, action, side, price, size, oid, seq in zip(*(cols[c] for c in DELTA_COLUMNS), strict=True):
-            out.append(OrderBookDelta(instrument_id, BookAction(action), side, price, size, oid, seq, ts_e, ts_i))
-    return out
