@@ -55,6 +55,7 @@ class DataConfig(_Cfg, kw_only=True, forbid_unknown_fields=True, frozen=True):
     interval: str | None = None  # bars: "1m", "5m", "1h", "1d"
     session_close: str | None = None  # date-only bars: local close time, e.g. "16:00"
     bad_records: Literal["raise", "quarantine"] = "raise"
+    calendar: Literal["nyse", "cme"] | None = None  # bars: report bars missing from this session calendar
 
 
 class FeeConfig(_Cfg, kw_only=True, forbid_unknown_fields=True, frozen=True):
@@ -163,6 +164,11 @@ def _check_semantics(cfg: BacktestConfig, source: str) -> None:
         if d.catalog is not None:
             if d.instrument_id is None and not d.instrument_ids:
                 raise ConfigError(f"{source}: data[{i}]: a catalog source needs instrument_id or instrument_ids")
+            if d.calendar is not None:
+                raise ConfigError(
+                    f"{source}: data[{i}].calendar: catalog data was validated when it was imported "
+                    "(`tradeforge data import`); calendar applies to file sources"
+                )
             continue
         if d.kind == "bars" and d.interval is None:
             raise ConfigError(f"{source}: data[{i}].interval: required for bars (e.g. \"1m\", \"1d\")")

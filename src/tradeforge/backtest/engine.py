@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import importlib
 import importlib.util
+from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
 from itertools import repeat
 from pathlib import Path
@@ -57,6 +58,7 @@ class BacktestEngine(Node):
         self.chunk_size = chunk_size
         self.check_invariant = check_invariant
         self.quarantined: list[BadRecord] = []
+        self.data_warnings: Counter[str] = Counter()  # integrity warnings by kind (data kept)
 
     # -- assembly --
     def add_venue(
@@ -182,7 +184,7 @@ class BacktestEngine(Node):
         if last_ts >= 0:
             curve.record(last_ts, pf.equity(), pf.gross_exposure())
         pf.check_invariant()
-        return BacktestResult(self, curve, self.quarantined)
+        return BacktestResult(self, curve, self.quarantined, dict(sorted(self.data_warnings.items())))
 
 
 def load_strategy_class(spec: str, base_dir: Path | None = None) -> type[Strategy]:

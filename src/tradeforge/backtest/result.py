@@ -64,7 +64,10 @@ def _dec(raw: int | None, precision: int) -> Decimal | None:
 class BacktestResult:
     """Everything a finished run produced, with the summary statistics."""
 
-    def __init__(self, node: Node, curve: EquityCurve, quarantined: list[BadRecord] | None = None) -> None:
+    def __init__(
+        self, node: Node, curve: EquityCurve, quarantined: list[BadRecord] | None = None,
+        data_warnings: dict[str, int] | None = None,
+    ) -> None:
         self.engine = node
         self.curve = curve
         self.portfolio = node.portfolio
@@ -73,6 +76,7 @@ class BacktestResult:
         self.closed_trades = node.portfolio.closed_trades
         self.errors = node.execution.errors
         self.quarantined = quarantined or []
+        self.data_warnings = data_warnings or {}
 
     @property
     def final_equity_raw(self) -> int:
@@ -105,6 +109,7 @@ class BacktestResult:
             risk_denials=dict(sorted(self.engine.risk.denials.items())),
             errors=len(self.errors),
             bad_records_quarantined=len(self.quarantined),
+            data_warnings=self.data_warnings,
         )
         return stats
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Callable
 from pathlib import Path
 
@@ -10,6 +11,7 @@ from tradeforge.backtest.engine import BacktestEngine, load_strategy_class
 from tradeforge.backtest.result import BacktestResult
 from tradeforge.data.columns import Columns
 from tradeforge.data.errors import BadRecord, BadRecordPolicy
+from tradeforge.data.integrity import cme_globex_calendar, nyse_calendar, validate
 from tradeforge.data.loaders import load_csv_bars, load_csv_quotes, load_parquet_quotes, load_parquet_trades
 from tradeforge.model.enums import OmsType, TradingState
 from tradeforge.model.fixed import MONEY_PRECISION, parse_raw
@@ -42,7 +44,7 @@ def _display_path(path: Path) -> Path:
 
 
 def load_data(d: DataConfig, base: Path, instruments: InstrumentProvider) -> tuple[list[Columns], list[BadRecord]]:
-    """Load one ``[[data]]`` entry into columns (one per instrument)."""
+    """Load one ``[[data]]`` entry into columns (one per instrument), records checked as they are read."""
     if d.path is None:
         raise ValueError(f"data of kind {d.kind} has no path")
     path = _display_path(base / d.path)
@@ -74,6 +76,29 @@ def load_data(d: DataConfig, base: Path, instruments: InstrumentProvider) -> tup
         return [q], bad
     t, bad = load_parquet_trades(path, instrument_id=d.instrument_id, instruments=instruments, columns=cols, policy=policy)
     return [t], bad
+
+
+_CALENDARS = {"nyse": nyse_calendar, "cme": cme_globex_calendar}
+
+
+def check_integrity(
+    d: DataConfig, columns: list[Columns], instruments: InstrumentProvider, source: str,
+) -> tuple[list[Columns], list[BadRecord], Counter[str]]:
+    """Run every loaded stream through :func:`~tradeforge.data.integrity.validate`: errors follow the
+    entry's ``bad_records`` policy, warnings (locked quotes, outliers, calendar and sequence gaps) are
+    counted and never drop data."""
+    policy = BadRecordPolicy(d.bad_records)
+    calendar = _CALENDARS[d.calendar]() if d.calendar is not None else None
+    clean: list[Columns] = []
+    bad: list[BadRecord] = []
+    warnings: Counter[str] = Counter()
+    for c in columns:
+        report = validate(c, instruments.get(c.instrument_id), f"{source} [{c.instrument_id}]", policy, calendar)
+        clean.append(report.clean)
+        bad.extend(report.bad)
+        for issue in report.warnings:
+            warnings[issue.kind.value] += 1
+    return clean, bad, warnings
 
 
 def _fee_model(v: SimulatedVenueConfig, fees) -> FeeModel:
@@ -138,7 +163,10 @@ def build_engine(cfg: BacktestConfig, base: Path, on_load: Callable[[str], None]
                 engine.add_catalog(base / d.catalog, d.kind, str(iid), start, end)
             continue
         columns, bad = load_data(d, base, instruments)
+        columns, more_bad, warnings = check_integrity(d, columns, instruments, str(d.path))
         engine.quarantined.extend(bad)
+        engine.quarantined.extend(more_bad)
+        engine.data_warnings.update(warnings)
         for c in columns:
             c = _window(c, start, end)
             if len(c):

@@ -86,6 +86,9 @@ def backtest(
                       + (f" (listed in {out / 'quarantine.csv'})" if out else ""))
         for b in result.quarantined[:5]:
             console.print(f"  {b.source} {b.unit} {b.record} field '{b.field}': {b.reason}", soft_wrap=True)
+    if result.data_warnings:
+        listed = ", ".join(f"{k} {v:,}" for k, v in result.data_warnings.items())
+        console.print(f"[yellow]data integrity warnings (data kept): {listed}[/yellow]", soft_wrap=True)
     if result.errors:
         console.print(f"[yellow]{len(result.errors)} order errors were reported[/yellow]")
     if out is not None:

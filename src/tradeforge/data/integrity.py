@@ -157,6 +157,10 @@ class IntegrityReport:
 _WEEKDAYS = {"mon": 0, "tue": 1, "wed": 2, "thu": 3, "fri": 4, "sat": 5, "sun": 6}
 
 
+_NS_PER_HOUR = 3_600 * NANOS_PER_SECOND
+_EPOCH = date(1970, 1, 1)
+
+
 @dataclass(frozen=True)
 class SessionCalendar:
     """Trading sessions in a timezone.
@@ -172,6 +176,10 @@ class SessionCalendar:
     sessions: dict[int, tuple[time, time, int]]
     holidays: frozenset[date] = frozenset()
     early_closes: dict[date, time] = field(default_factory=dict)
+    _bounds: dict[tuple[date, date], tuple[list[date], np.ndarray, np.ndarray]] = field(
+        default_factory=dict, init=False, repr=False, compare=False
+    )  # memo: many instruments of one run share their date range
+    _offsets: dict[int, int] = field(default_factory=dict, init=False, repr=False, compare=False)  # UTC hour -> offset ns
 
     def trade_dates(self, first: date, last: date) -> list[date]:
         out, d = [], first
@@ -183,6 +191,12 @@ class SessionCalendar:
 
     def session_bounds(self, first: date, last: date) -> tuple[list[date], np.ndarray, np.ndarray]:
         """Trade dates in ``[first, last]`` and their UTC ns open and close."""
+        cached = self._bounds.get((first, last))
+        if cached is None:
+            cached = self._bounds[(first, last)] = self._compute_bounds(first, last)
+        return cached
+
+    def _compute_bounds(self, first: date, last: date) -> tuple[list[date], np.ndarray, np.ndarray]:
         zone = ZoneInfo(self.timezone)
         dates = self.trade_dates(first, last)
         opens, closes = [], []
@@ -194,8 +208,20 @@ class SessionCalendar:
         return dates, np.array(opens, dtype=np.int64), np.array(closes, dtype=np.int64)
 
     def local_date(self, ts: np.ndarray) -> list[date]:
+        """Local calendar date of each UTC ns timestamp (the UTC offset looked up once per hour)."""
+        if not len(ts):
+            return []
         zone = ZoneInfo(self.timezone)
-        return [datetime.fromtimestamp(int(t) / NANOS_PER_SECOND, zone).date() for t in ts.tolist()]
+        hours, inverse = np.unique(np.asarray(ts, dtype=np.int64) // _NS_PER_HOUR, return_inverse=True)
+        memo = self._offsets
+        for h in hours.tolist():
+            if h not in memo:
+                memo[h] = int(datetime.fromtimestamp(h * 3600, zone).utcoffset().total_seconds()) * NANOS_PER_SECOND  # type: ignore[union-attr]
+        offsets = np.array([memo[h] for h in hours.tolist()], dtype=np.int64)
+        local_days = (np.asarray(ts, dtype=np.int64) + offsets[inverse.ravel()]) // NANOS_PER_DAY
+        uniq, back = np.unique(local_days, return_inverse=True)
+        dates = [_EPOCH + timedelta(days=int(d)) for d in uniq.tolist()]
+        return [dates[i] for i in back.ravel().tolist()]
 
 
 def _ns(dt: datetime) -> int:
@@ -375,9 +401,15 @@ def _check_outliers(c: _Collector, price: np.ndarray, fld: str, inst: Instrument
         counts = np.sum(~np.isnan(win), axis=1)
         with np.errstate(all="ignore"), warnings.catch_warnings():
             warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN windows at the start
-            med = np.nanmedian(win, axis=1)
-            mad = np.nanmedian(np.abs(win - med[:, None]), axis=1)
-            mean_ad = np.nanmean(np.abs(win - med[:, None]), axis=1)
+            full = counts == w  # windows without NaN (all but the first few): the fast, plain median
+            med = np.empty(len(win))
+            med[full] = np.median(win[full], axis=1)
+            med[~full] = np.nanmedian(win[~full], axis=1)
+            dev = np.abs(win - med[:, None])
+            mad = np.empty(len(win))
+            mad[full] = np.median(dev[full], axis=1)
+            mad[~full] = np.nanmedian(dev[~full], axis=1)
+            mean_ad = np.nanmean(dev, axis=1)
         tick_r = np.log1p(inst.tick_size_raw / p[s:e])  # a one-tick move is never an outlier
         # MAD is 0 when most returns are 0 (tick data): fall back to the mean absolute deviation
         scale = np.maximum(np.maximum(1.4826 * np.nan_to_num(mad), 1.2533 * np.nan_to_num(mean_ad)), tick_r)
@@ -400,11 +432,11 @@ def _check_gaps(c: _Collector, bars: BarColumns, calendar: SessionCalendar, runs
     dates, opens, closes = calendar.session_bounds(first, last)
     missing = 0
     if step <= 0 or step >= NANOS_PER_DAY:  # daily bars: one per trade date (the local date of the close)
-        have = set(calendar.local_date(ts))
+        bar_dates = calendar.local_date(ts)
+        have = set(bar_dates)
         lo, hi = min(have), max(have)
         expected = [d for d in dates if lo <= d <= hi]
         exp_set = set(expected)
-        bar_dates = calendar.local_date(ts)
         c.flag(IssueKind.OFF_SESSION, np.array([d not in exp_set for d in bar_dates]), "ts_event",
                lambda i: f"bar on {bar_dates[i]}, which is not a trade date of {calendar.name}")
         pos = {d: k for k, d in enumerate(expected)}

@@ -60,6 +60,14 @@ def test_every_dtype_matches_the_csv_lengths() -> None:
     assert WIRE_DTYPES["A"]["order_reference_number"] == np.dtype(">u8")
 
 
+def test_generated_scatter_kernel_is_up_to_date() -> None:
+    from tradeforge.data.itch.decode import _SCATTER_MODULE, scatter_source
+
+    assert _SCATTER_MODULE.read_text(encoding="utf-8") == scatter_source(), (
+        "regenerate with tradeforge.data.itch.decode.write_scatter_module()"
+    )
+
+
 # ---------------------------------------------------------------- the real sample
 
 

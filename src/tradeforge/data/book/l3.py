@@ -92,7 +92,9 @@ REVEAL_ASK = 2
 MISMATCH_BID = 4
 MISMATCH_ASK = 8
 
-_CHUNK = 1 << 16
+# messages per kernel call: capacity (order slots, id table, levels) is reserved for a whole call,
+# so a smaller batch keeps the id table small enough to stay in cache (1 << 16 was ~20% slower)
+_CHUNK = 1 << 13
 _EMPTY_BID = -9_999_999_999  # LOBSTER's dummy prices of an empty side
 _EMPTY_ASK = 9_999_999_999
 
