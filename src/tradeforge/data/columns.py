@@ -7,6 +7,7 @@ objects at a time, never the whole history.
 
 from __future__ import annotations
 
+from abc import ABC, abstractmethod
 from dataclasses import dataclass, fields
 from itertools import repeat
 from typing import ClassVar
@@ -17,7 +18,7 @@ from tradeforge.model.data import Bar, Data, OrderBookDelta, QuoteTick, TradeTic
 from tradeforge.model.enums import AggressorSide, BookAction
 
 
-class _Columns:
+class _Columns(ABC):
     kind: ClassVar[str]
     instrument_id: str
     ts_event: np.ndarray
@@ -41,8 +42,9 @@ class _Columns:
                     f"the previous record's {int(ts[i - 1])} (stream not time-ordered)"
                 )
 
-    def to_events(self, start: int, stop: int) -> list[Data]:  # pragma: no cover - overridden
-        raise NotImplementedError
+    @abstractmethod
+    def to_events(self, start: int, stop: int) -> list[Data]:
+        """Events of rows ``[start, stop)``, built on demand."""
 
 
 @dataclass(frozen=True, eq=False)

@@ -1,9 +1,12 @@
-"""Incremental indicators: O(1) per update, fed floats (prices in human units)."""
+"""Incremental indicators: O(1) per update. Bar and quote subscriptions feed them raw integer prices
+(exact sums); any numbers work."""
 
 from __future__ import annotations
 
+from abc import ABC, abstractmethod
 
-class Indicator:
+
+class Indicator(ABC):
     """Base: ``update(value)`` then read ``value`` once ``initialized``."""
 
     __slots__ = ("count", "period", "value")
@@ -19,8 +22,9 @@ class Indicator:
     def initialized(self) -> bool:
         return self.count >= self.period
 
-    def update(self, value: float) -> None:  # pragma: no cover - abstract
-        raise NotImplementedError
+    @abstractmethod
+    def update(self, value: float) -> None:
+        """Take one new value (O(1))."""
 
     def reset(self) -> None:
         self.value = 0.0

@@ -236,7 +236,7 @@ class SimulatedVenue:
                 return budget
             fill_px = self.slippage.adjust(inst, int(order.side), level)
             return self._fill(w, fill_px, budget, ts, LiquiditySide.TAKER)
-        if order.order_type is OrderType.MARKET or order.order_type in _MARKET_LIKE:
+        if order.order_type in _MARKET_LIKE:
             return self._fill(w, self.slippage.adjust(inst, int(order.side), o), budget, ts, LiquiditySide.TAKER)
         px = order.price
         assert px is not None
