@@ -16,6 +16,7 @@ from benchmarks import (
     itch_book,
     itch_decode,
     lobster_replay,
+    sim_matching,
 )
 
 BENCHMARKS: dict[str, tuple[Callable[..., dict[str, Any]], int]] = {
@@ -26,6 +27,7 @@ BENCHMARKS: dict[str, tuple[Callable[..., dict[str, Any]], int]] = {
     catalog_read.NAME: (catalog_read.run, catalog_read.DEFAULT_N),
     lobster_replay.NAME: (lobster_replay.run, lobster_replay.DEFAULT_N),
     itch_book.NAME: (itch_book.run, itch_book.DEFAULT_N),
+    sim_matching.NAME: (sim_matching.run, sim_matching.DEFAULT_N),
 }
 
 
