@@ -45,6 +45,7 @@ it. That is the matching engine's job (the L3 book), not a queue model's; like h
 from __future__ import annotations
 
 import math
+from abc import ABC, abstractmethod
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -75,7 +76,7 @@ class QueueModel(Protocol):
     def filled_qty(self, leaves_qty: int) -> int: ...
 
 
-class _QueueBase:
+class _QueueBase(ABC):
     """State shared by the L2 models: size ahead, traded size that reached us, trades since the last
     level change (to avoid counting a trade twice)."""
 
@@ -119,8 +120,9 @@ class _QueueBase:
             self._ahead -= self._from_ahead(cancel, self._ahead, behind)
         self._ahead = max(0.0, min(self._ahead, float(max(new_size, 0))))
 
+    @abstractmethod
     def _from_ahead(self, cancel: int, ahead: float, behind: float) -> float:
-        raise NotImplementedError
+        """How much of a cancel of ``cancel`` units came from ahead of our order."""
 
     def filled_qty(self, leaves_qty: int) -> int:
         qty = min(math.floor(self._reached), max(leaves_qty, 0))
