@@ -622,3 +622,36 @@ def test_with_latency_an_order_arriving_after_a_bar_opened_waits_for_the_next_ba
     h.run()
     (f,) = _fills(s)
     assert f.last_px == h.px("105") and f.ts_event == h.bar_ts(2)  # bar 1 opened before the order arrived
+
+
+# -- intra-bar path ambiguity --
+
+
+def test_fill_is_flagged_ambiguous_when_a_bar_touches_both_exits_of_a_bracket() -> None:
+    h = Harness()
+
+    def script(s: Scripted, i: int, _bar: object) -> None:
+        if i == 0:
+            s.submit_order_list(s.f.bracket(A, BUY, 10, take_profit="103.00", stop_loss="97.00"))
+
+    s = h.strategy(script)
+    # bar 1 fills the entry at its open; bar 2 spans both the take-profit and the stop
+    h.bars([QUIET, QUIET, (100, 104, 96, 100), QUIET])
+    h.run()
+    entry, exit_ = _fills(s)
+    assert not entry.ambiguous
+    assert exit_.ambiguous  # which exit filled depends on whether the high or the low came first
+
+
+def test_a_lone_limit_fill_is_not_ambiguous() -> None:
+    h = Harness()
+
+    def script(s: Scripted, i: int, _bar: object) -> None:
+        if i == 0:
+            s.submit_order(s.f.limit(A, BUY, 10, "99.00"))
+
+    s = h.strategy(script)
+    h.bars([QUIET, (100, 104, 96, 100), QUIET])
+    h.run()
+    (f,) = _fills(s)
+    assert not f.ambiguous

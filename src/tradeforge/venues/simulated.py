@@ -7,7 +7,9 @@ Conventions (each one a choice a user must know):
   (``limit_fill="through"``, the default; ``"touch"`` also fills at equality), at the open if the bar
   gaps beyond it. Stops trigger when the bar reaches the trigger and fill at the trigger, or at the
   open when the bar gaps through it. Fill size is capped at ``participation`` of the bar's volume,
-  shared by the orders in priority order; the rest waits for the next bar.
+  shared by the orders in priority order; the rest waits for the next bar. When two or more resting
+  orders would fill differently depending on whether the bar reached its high or its low first, every
+  fill of that bar carries ``ambiguous=True`` (see ``bar_path.py``).
 - **Quotes**: with ``latency_ns == 0`` an order meets the quote in force when it arrives; market
   orders take the ask (buy) / bid (sell) up to the displayed size (size 0 = not given = unlimited).
   A resting limit fills at its price when the opposite quote reaches it.
@@ -43,6 +45,7 @@ from tradeforge.model.events import (
 from tradeforge.model.instruments import Instrument
 from tradeforge.model.orders import Order
 from tradeforge.model.timeutil import NANOS_PER_DAY
+from tradeforge.venues.bar_path import PathOrder, fill_is_ambiguous
 from tradeforge.venues.base import Report
 from tradeforge.venues.fees import FeeContext, FeeModel, NoFee
 from tradeforge.venues.slippage import NoSlippage, SlippageModel
@@ -103,6 +106,7 @@ class SimulatedVenue:
         self._last_price: dict[str, int] = {}
         self._order_count = 0
         self._exec_count = 0
+        self._bar_ambiguous = False  # fills of the bar being matched depend on the intra-bar path
 
     def connect(self, report: Report) -> None:
         self._report = report
@@ -164,8 +168,10 @@ class SimulatedVenue:
         budget = _UNLIMITED if bar.volume < 0 else int(bar.volume * self.config.participation)
         inst = self._instrument(iid)
         budget -= budget % inst.lot_size_raw if budget != _UNLIMITED else 0
-        for w in list(working):
-            if w.active_ns > open_ts or w.order.client_order_id not in self._by_id:
+        live = [w for w in working if w.active_ns <= open_ts]
+        self._bar_ambiguous = len(live) > 1 and _ambiguous(bar, live, self.config.limit_fill)
+        for w in live:
+            if w.order.client_order_id not in self._by_id:
                 continue
             # an order that was not alive for the whole bar cannot use it (the path inside is unknown)
             if self._expire_if_due(w, ts, alive_through=True):
@@ -173,6 +179,7 @@ class SimulatedVenue:
             budget = self._match_bar(w, bar, inst, budget)
             if w.order.client_order_id in self._by_id:
                 self._expire_if_due(w, ts)  # expires exactly at the bar's close: it had the bar
+        self._bar_ambiguous = False
         self._update_trails(iid, bar.high, bar.low)
 
     def on_quote(self, quote: QuoteTick) -> None:
@@ -339,7 +346,7 @@ class SimulatedVenue:
                 venue_order_id=order.venue_order_id,
                 execution_id=f"{self.name}-E{self._exec_count}",
                 side=order.side, last_qty=qty, last_px=price, commission=commission, currency=inst.currency,
-                liquidity_side=liquidity, position_id=order.position_id,
+                liquidity_side=liquidity, position_id=order.position_id, ambiguous=self._bar_ambiguous,
             )
         )
         if not done and order.time_in_force is TimeInForce.IOC:
@@ -395,6 +402,32 @@ class SimulatedVenue:
 
     def _emit(self, event: OrderEvent) -> None:
         self._report(event)
+
+
+_PATH_KIND = {
+    OrderType.LIMIT: "limit", OrderType.STOP_MARKET: "stop", OrderType.STOP_LIMIT: "stop_limit",
+    OrderType.MARKET_IF_TOUCHED: "mit", OrderType.TRAILING_STOP_MARKET: "stop",
+}
+
+
+def _ambiguous(bar: Bar, working: list[_Working], limit_fill: str) -> bool:
+    """Whether the fills of these orders on ``bar`` depend on the order in which the bar visited its
+    high and low (open-high-low-close versus open-low-high-close); market orders fill at the open."""
+    orders = []
+    for w in working:
+        o = w.order
+        kind = _PATH_KIND.get(o.order_type)
+        if kind is None:
+            continue
+        if w.triggered and o.order_type is OrderType.STOP_LIMIT:
+            kind = "limit"
+        trigger = None if kind == "limit" else (w.trail if w.trail is not None else o.trigger_price)
+        if kind != "limit" and trigger is None:
+            continue
+        orders.append(PathOrder(int(o.side), kind, o.price if kind in ("limit", "stop_limit") else None, trigger))
+    if len(orders) < 2:
+        return False
+    return fill_is_ambiguous(bar.open, bar.high, bar.low, bar.close, orders, limit_fill)
 
 
 def _ids(order: Order) -> tuple[str, str, str]:
