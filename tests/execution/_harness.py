@@ -20,6 +20,7 @@ import numpy as np
 from tradeforge.backtest.engine import BacktestEngine
 from tradeforge.backtest.result import BacktestResult
 from tradeforge.data.columns import BarColumns, QuoteColumns, TradeColumns
+from tradeforge.model.calendar import SessionCalendar
 from tradeforge.model.data import Data
 from tradeforge.model.enums import OmsType, OrderStatus, TradingState
 from tradeforge.model.events import ErrorEvent, OrderEvent, PositionEvent
@@ -154,6 +155,7 @@ class Harness:
         participation: float = 1.0,
         limit_fill: str = "through",
         latency_ns: int = 0,
+        calendar: SessionCalendar | None = None,
         fee: FeeModel | None = None,
         slippage: SlippageModel | None = None,
         risk_checks: list[RiskCheck] | None = None,
@@ -168,7 +170,9 @@ class Harness:
             InstrumentProvider(insts), "USD", money(cash), oms_type=oms_type, risk_checks=risk_checks,
             trading_state=trading_state, check_invariant=check_invariant,
         )
-        self.venue = self.engine.add_venue(SimulatedVenueConfig("SIM", participation, limit_fill, latency_ns), fee, slippage)
+        self.venue = self.engine.add_venue(
+            SimulatedVenueConfig("SIM", participation, limit_fill, latency_ns, calendar), fee, slippage
+        )
         self.sent: list[Order] = []  # every order the venue was asked to work
         venue_submit = self.venue.submit
 

@@ -655,3 +655,27 @@ def test_a_lone_limit_fill_is_not_ambiguous() -> None:
     h.run()
     (f,) = _fills(s)
     assert not f.ambiguous
+
+
+def test_day_order_sent_after_the_close_works_the_next_session_on_the_venue_calendar() -> None:
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    from tradeforge.model.calendar import nyse_calendar
+
+    ny = ZoneInfo("America/New_York")
+    day = 24 * 3600 * NANOS_PER_SECOND
+    close_1 = int(datetime(2024, 3, 5, 16, 0, tzinfo=ny).timestamp()) * NANOS_PER_SECOND  # a Tuesday close
+    h = Harness(calendar=nyse_calendar())
+
+    def script(s: Scripted, i: int, _bar: object) -> None:
+        if i == 0:  # decided on Tuesday's daily bar, stamped at its 16:00 close
+            s.saved["o"] = s.submit_order(s.f.limit(A, BUY, 10, "90.00", time_in_force=TimeInForce.DAY))
+
+    s = h.strategy(script)
+    h.bars([QUIET, QUIET, (95, 95, 85, 88)], start=close_1, step=day)  # Wed quiet, Thu trades through
+    h.run()
+    (e,) = s.of(OrderExpired)
+    close_2 = close_1 + day  # Wednesday's close: the session the order worked in
+    assert e.ts_event == close_2
+    assert not _fills(s)  # Thursday traded through 90, but the DAY order had expired on Wednesday

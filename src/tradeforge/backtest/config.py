@@ -78,6 +78,7 @@ class VenueConfig(_Cfg, kw_only=True, forbid_unknown_fields=True, frozen=True):
     participation: float = 1.0
     limit_fill: Literal["through", "touch"] = "through"
     latency_ns: int = 0
+    calendar: Literal["nyse", "cme"] | None = None  # DAY orders expire at this calendar's session close
     fees: FeeConfig = FeeConfig()
     slippage: SlippageConfig = SlippageConfig()
 

@@ -11,8 +11,9 @@ from tradeforge.backtest.engine import BacktestEngine, load_strategy_class
 from tradeforge.backtest.result import BacktestResult
 from tradeforge.data.columns import Columns
 from tradeforge.data.errors import BadRecord, BadRecordPolicy
-from tradeforge.data.integrity import cme_globex_calendar, nyse_calendar, validate
+from tradeforge.data.integrity import validate
 from tradeforge.data.loaders import load_csv_bars, load_csv_quotes, load_parquet_quotes, load_parquet_trades
+from tradeforge.model.calendar import cme_globex_calendar, nyse_calendar
 from tradeforge.model.enums import OmsType, TradingState
 from tradeforge.model.fixed import MONEY_PRECISION, parse_raw
 from tradeforge.model.instruments import InstrumentProvider
@@ -151,7 +152,8 @@ def build_engine(cfg: BacktestConfig, base: Path, on_load: Callable[[str], None]
         check_invariant=cfg.run.check_invariant,
     )
     for v in cfg.venue:
-        vc = SimulatedVenueConfig(v.name, v.participation, v.limit_fill, v.latency_ns)
+        calendar = _CALENDARS[v.calendar]() if v.calendar is not None else None
+        vc = SimulatedVenueConfig(v.name, v.participation, v.limit_fill, v.latency_ns, calendar)
         engine.add_venue(vc, _fee_model(vc, v.fees), _slippage(v.slippage, cfg.run.seed))
     start = parse_timestamp_ns(cfg.run.start) if cfg.run.start else None
     end = parse_timestamp_ns(cfg.run.end) if cfg.run.end else None

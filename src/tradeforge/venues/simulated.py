@@ -18,8 +18,9 @@ Conventions (each one a choice a user must know):
   only if it arrived before the bar opened (the path inside a bar is unknown). The first market
   data an order meets is its arrival: a marketable limit then takes liquidity at the touch; after
   that it rests and fills as a maker at its own price.
-- IOC / FOK act on the first market data the order meets; DAY orders expire at the first data of a
-  later UTC date; GTD orders at their expire time. On bars an order that expires inside a bar still
+- IOC / FOK act on the first market data the order meets; DAY orders expire at the close of their
+  session on the venue's calendar (an order sent after the close works in the next session; without
+  a calendar, at the end of the UTC day); GTD orders at their expire time. On bars an order that expires inside a bar still
   has that bar to fill; one that expired before the bar opened does not.
 """
 
@@ -27,7 +28,11 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import timedelta
 
+import numpy as np
+
+from tradeforge.model.calendar import SessionCalendar
 from tradeforge.model.data import Bar, QuoteTick, TradeTick
 from tradeforge.model.enums import LiquiditySide, OrderSide, OrderType, TimeInForce
 from tradeforge.model.events import (
@@ -60,6 +65,7 @@ class SimulatedVenueConfig:
     participation: float = 1.0  # share of bar volume one bar can fill (0..1]
     limit_fill: str = "through"  # or "touch"
     latency_ns: int = 0
+    calendar: SessionCalendar | None = None  # DAY orders expire at their session's close (else UTC midnight)
 
 
 class _Working:
@@ -67,15 +73,15 @@ class _Working:
 
     __slots__ = ("active_ns", "expiry_ns", "order", "rested", "trail", "triggered")
 
-    def __init__(self, order: Order, active_ns: int) -> None:
+    def __init__(self, order: Order, active_ns: int, day_end_ns: int | None = None) -> None:
         self.order = order
         self.active_ns = active_ns
         self.rested = False  # has met the market once without filling completely (now a maker)
         tif = order.time_in_force
         if tif is TimeInForce.GTD:
             self.expiry_ns: int | None = order.expire_time_ns
-        elif tif is TimeInForce.DAY:  # the end of the UTC day the order was created
-            self.expiry_ns = (order.ts_init // NANOS_PER_DAY + 1) * NANOS_PER_DAY
+        elif tif is TimeInForce.DAY:
+            self.expiry_ns = day_end_ns
         else:
             self.expiry_ns = None
         self.triggered = order.order_type in (OrderType.MARKET, OrderType.LIMIT)
@@ -119,7 +125,8 @@ class SimulatedVenue:
             return
         self._order_count += 1
         self._emit(OrderAccepted(*_ids(order), now, now, venue_order_id=f"{self.name}-{self._order_count}"))
-        w = _Working(order, now + self.config.latency_ns)
+        day_end = self._day_end(order.ts_init) if order.time_in_force is TimeInForce.DAY else None
+        w = _Working(order, now + self.config.latency_ns, day_end)
         if order.order_type is OrderType.TRAILING_STOP_MARKET and w.trail is None:
             ref = self._last_price.get(order.instrument_id)
             if ref is not None:
@@ -130,6 +137,19 @@ class SimulatedVenue:
         quote = self._last_quote.get(order.instrument_id)
         if quote is not None and self.config.latency_ns == 0:
             self._match_quote(w, quote, now)
+
+    def _day_end(self, ts: int) -> int:
+        """When a DAY order created at ``ts`` expires: the first session close after ``ts`` on the
+        venue's calendar (an order sent after the close works in the next session), else the end of
+        the UTC day."""
+        cal = self.config.calendar
+        if cal is not None:
+            day = cal.local_date(np.array([ts], dtype=np.int64))[0]
+            _, _, closes = cal.session_bounds(day - timedelta(days=1), day + timedelta(days=10))
+            i = int(np.searchsorted(closes, ts, side="right"))
+            if i < len(closes):
+                return int(closes[i])
+        return (ts // NANOS_PER_DAY + 1) * NANOS_PER_DAY
 
     def cancel(self, order: Order) -> None:
         now = self._now()
