@@ -156,6 +156,8 @@ class Harness:
         limit_fill: str = "through",
         latency_ns: int = 0,
         calendar: SessionCalendar | None = None,
+        down: tuple[tuple[int, int], ...] = (),
+        reject_rate: float = 0.0,
         fee: FeeModel | None = None,
         slippage: SlippageModel | None = None,
         risk_checks: list[RiskCheck] | None = None,
@@ -171,7 +173,8 @@ class Harness:
             trading_state=trading_state, check_invariant=check_invariant,
         )
         self.venue = self.engine.add_venue(
-            SimulatedVenueConfig("SIM", participation, limit_fill, latency_ns, calendar), fee, slippage
+            SimulatedVenueConfig("SIM", participation, limit_fill, latency_ns, calendar, down, reject_rate, seed=7),
+            fee, slippage,
         )
         self.sent: list[Order] = []  # every order the venue was asked to work
         venue_submit = self.venue.submit

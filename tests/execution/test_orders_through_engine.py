@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.execution._harness import T0, Harness, Scripted
+from tests.execution._harness import MINUTE, T0, Harness, Scripted
 from tradeforge.model.enums import LiquiditySide, OrderSide, OrderStatus, TimeInForce
 from tradeforge.model.events import (
     OrderAccepted,
@@ -679,3 +679,41 @@ def test_day_order_sent_after_the_close_works_the_next_session_on_the_venue_cale
     close_2 = close_1 + day  # Wednesday's close: the session the order worked in
     assert e.ts_event == close_2
     assert not _fills(s)  # Thursday traded through 90, but the DAY order had expired on Wednesday
+
+
+# -- a venue that is down or rejects --
+
+
+def test_venue_down_rejects_new_orders_and_pauses_matching() -> None:
+    h = Harness(down=((T0 + MINUTE, T0 + 3 * MINUTE),))  # down from bar 1 to just before bar 3
+
+    def script(s: Scripted, i: int, _bar: object) -> None:
+        if i == 0:
+            s.saved["resting"] = s.submit_order(s.f.limit(A, BUY, 10, "99.00"))
+        if i == 1:
+            s.saved["while_down"] = s.submit_order(s.f.market(A, BUY, 5))
+
+    s = h.strategy(script)
+    h.bars([QUIET, (100, 100, 98, 99), (99, 99, 97, 98), (100, 100, 98, 99)])
+    h.run()
+    (rej,) = s.of(OrderRejected)
+    assert rej.client_order_id == s.saved["while_down"].client_order_id and rej.reason == "venue is down"
+    (f,) = _fills(s)  # bars 1 and 2 traded through 99 while the venue was down: no fill until bar 3
+    assert f.client_order_id == s.saved["resting"].client_order_id and f.ts_event == h.bar_ts(3)
+
+
+def test_random_rejects_are_seeded_and_reach_the_strategy() -> None:
+    def run() -> list[str]:
+        h = Harness(reject_rate=0.5)
+
+        def script(s: Scripted, i: int, _bar: object) -> None:
+            s.submit_order(s.f.limit(A, BUY, 1, "90.00"))
+
+        s = h.strategy(script)
+        h.bars([QUIET] * 40)
+        h.run()
+        return [e.client_order_id for e in s.of(OrderRejected)]
+
+    first = run()
+    assert 5 < len(first) < 35  # about half of 40
+    assert run() == first  # same seed, same rejects

@@ -79,6 +79,8 @@ class VenueConfig(_Cfg, kw_only=True, forbid_unknown_fields=True, frozen=True):
     limit_fill: Literal["through", "touch"] = "through"
     latency_ns: int = 0
     calendar: Literal["nyse", "cme"] | None = None  # DAY orders expire at this calendar's session close
+    down: list[tuple[str, str]] = []  # [start, end) ISO times when the venue is unreachable
+    reject_rate: float = 0.0  # share of new orders rejected at random (seeded by run.seed)
     fees: FeeConfig = FeeConfig()
     slippage: SlippageConfig = SlippageConfig()
 
@@ -141,6 +143,7 @@ def parse_config(doc: dict[str, Any], source: str = "<config>") -> BacktestConfi
 
 def _check_semantics(cfg: BacktestConfig, source: str) -> None:
     from tradeforge.model.fixed import FixedPointError, parse_raw
+    from tradeforge.model.timeutil import parse_timestamp_ns
 
     def money(key: str, value: str | None) -> None:
         if value is None:
@@ -157,6 +160,14 @@ def _check_semantics(cfg: BacktestConfig, source: str) -> None:
             raise ConfigError(f"{source}: venue[{i}].participation: must be in (0, 1], got {v.participation}")
         if v.latency_ns < 0:
             raise ConfigError(f"{source}: venue[{i}].latency_ns: must be >= 0")
+        if not 0 <= v.reject_rate < 1:
+            raise ConfigError(f"{source}: venue[{i}].reject_rate: must be in [0, 1), got {v.reject_rate}")
+        for k, (start, end) in enumerate(v.down):
+            try:
+                if parse_timestamp_ns(end) <= parse_timestamp_ns(start):
+                    raise ValueError("the end must be after the start")
+            except ValueError as exc:
+                raise ConfigError(f"{source}: venue[{i}].down[{k}]: {exc}") from None
         money(f"venue[{i}].fees.per_unit", v.fees.per_unit)
         money(f"venue[{i}].fees.minimum", v.fees.minimum)
     for i, d in enumerate(cfg.data):

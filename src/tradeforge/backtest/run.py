@@ -153,7 +153,10 @@ def build_engine(cfg: BacktestConfig, base: Path, on_load: Callable[[str], None]
     )
     for v in cfg.venue:
         calendar = _CALENDARS[v.calendar]() if v.calendar is not None else None
-        vc = SimulatedVenueConfig(v.name, v.participation, v.limit_fill, v.latency_ns, calendar)
+        down = tuple((parse_timestamp_ns(a), parse_timestamp_ns(b)) for a, b in v.down)
+        vc = SimulatedVenueConfig(
+            v.name, v.participation, v.limit_fill, v.latency_ns, calendar, down, v.reject_rate, cfg.run.seed
+        )
         engine.add_venue(vc, _fee_model(vc, v.fees), _slippage(v.slippage, cfg.run.seed))
     start = parse_timestamp_ns(cfg.run.start) if cfg.run.start else None
     end = parse_timestamp_ns(cfg.run.end) if cfg.run.end else None

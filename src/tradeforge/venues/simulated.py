@@ -18,6 +18,8 @@ Conventions (each one a choice a user must know):
   only if it arrived before the bar opened (the path inside a bar is unknown). The first market
   data an order meets is its arrival: a marketable limit then takes liquidity at the touch; after
   that it rests and fills as a maker at its own price.
+- A venue can be **down** for given windows (new orders, cancels and modifies are rejected, nothing
+  matches; resting orders wait) and can **reject** a seeded random share of new orders.
 - IOC / FOK act on the first market data the order meets; DAY orders expire at the close of their
   session on the venue's calendar (an order sent after the close works in the next session; without
   a calendar, at the end of the UTC day); GTD orders at their expire time. On bars an order that expires inside a bar still
@@ -26,6 +28,7 @@ Conventions (each one a choice a user must know):
 
 from __future__ import annotations
 
+import random
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
@@ -66,6 +69,9 @@ class SimulatedVenueConfig:
     limit_fill: str = "through"  # or "touch"
     latency_ns: int = 0
     calendar: SessionCalendar | None = None  # DAY orders expire at their session's close (else UTC midnight)
+    down: tuple[tuple[int, int], ...] = ()  # [start, end) ns windows when the venue is unreachable
+    reject_rate: float = 0.0  # share of new orders the venue rejects at random (seeded)
+    seed: int = 0
 
 
 class _Working:
@@ -113,13 +119,24 @@ class SimulatedVenue:
         self._order_count = 0
         self._exec_count = 0
         self._bar_ambiguous = False  # fills of the bar being matched depend on the intra-bar path
+        self._rng = random.Random(config.seed)
 
     def connect(self, report: Report) -> None:
         self._report = report
 
     # -- commands --
+    def is_down(self, ts: int) -> bool:
+        """Whether the venue is unreachable at ``ts`` (one of its ``down`` windows)."""
+        return any(start <= ts < end for start, end in self.config.down)
+
     def submit(self, order: Order) -> None:
         now = self._now()
+        if self.config.down and self.is_down(now):
+            self._emit(OrderRejected(*_ids(order), now, now, reason="venue is down"))
+            return
+        if self.config.reject_rate and self._rng.random() < self.config.reject_rate:
+            self._emit(OrderRejected(*_ids(order), now, now, reason="rejected by the venue (simulated)"))
+            return
         if order.post_only and self._would_take(order):
             self._emit(OrderRejected(*_ids(order), now, now, reason="post-only order would take liquidity"))
             return
@@ -153,6 +170,9 @@ class SimulatedVenue:
 
     def cancel(self, order: Order) -> None:
         now = self._now()
+        if self.config.down and self.is_down(now):
+            self._emit(OrderCancelRejected(*_ids(order), now, now, reason="venue is down"))
+            return
         w = self._by_id.get(order.client_order_id)
         if w is None:
             self._emit(OrderCancelRejected(*_ids(order), now, now, reason="order is not working at the venue"))
@@ -162,6 +182,9 @@ class SimulatedVenue:
 
     def modify(self, order: Order, quantity: int | None, price: int | None, trigger_price: int | None) -> None:
         now = self._now()
+        if self.config.down and self.is_down(now):
+            self._emit(OrderModifyRejected(*_ids(order), now, now, reason="venue is down"))
+            return
         w = self._by_id.get(order.client_order_id)
         if w is None:
             self._emit(OrderModifyRejected(*_ids(order), now, now, reason="order is not working at the venue"))
@@ -181,8 +204,8 @@ class SimulatedVenue:
         iid = bar.instrument_id
         self._last_price[iid] = bar.close
         working = self._working.get(iid)
-        if not working:
-            return
+        if not working or (self.config.down and self.is_down(bar.ts_init)):
+            return  # nothing to match, or the venue is down: resting orders wait
         ts = bar.ts_init
         open_ts = ts - bar.interval_ns  # an order must be at the venue when the bar opens to meet it
         budget = _UNLIMITED if bar.volume < 0 else int(bar.volume * self.config.participation)
@@ -207,7 +230,7 @@ class SimulatedVenue:
         self._last_quote[iid] = quote
         self._last_price[iid] = (quote.bid + quote.ask) // 2
         working = self._working.get(iid)
-        if not working:
+        if not working or (self.config.down and self.is_down(quote.ts_init)):
             return
         ts = quote.ts_init
         for w in list(working):
@@ -222,7 +245,7 @@ class SimulatedVenue:
         iid = trade.instrument_id
         self._last_price[iid] = trade.price
         working = self._working.get(iid)
-        if not working:
+        if not working or (self.config.down and self.is_down(trade.ts_init)):
             return
         ts = trade.ts_init
         size_left = trade.size
