@@ -19,6 +19,7 @@ import pyarrow.parquet as pq
 
 from tradeforge.backtest.metrics import compute_summary
 from tradeforge.data.errors import BadRecord
+from tradeforge.model.enums import OrderStatus
 from tradeforge.model.fixed import MONEY_PRECISION, MONEY_SCALE
 from tradeforge.node.kernel import Node
 
@@ -97,7 +98,7 @@ class BacktestResult:
             traded_notional=pf.traded_notional / MONEY_SCALE,
             exposure=exposure,
         )
-        denied = sum(1 for o in self.orders if o.status.value == "DENIED")
+        denied = sum(1 for o in self.orders if o.status is OrderStatus.DENIED)
         stats.update(
             currency=pf.currency,
             final_equity_exact=str(_dec(pf.equity(), MONEY_PRECISION)),

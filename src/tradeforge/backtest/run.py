@@ -2,11 +2,21 @@
 
 from __future__ import annotations
 
+import dataclasses
 from collections import Counter
 from collections.abc import Callable
 from pathlib import Path
 
-from tradeforge.backtest.config import BacktestConfig, DataConfig, load_config, parse_interval_ns
+import numpy as np
+
+from tradeforge.backtest.config import (
+    BacktestConfig,
+    DataConfig,
+    FeeConfig,
+    SlippageConfig,
+    load_config,
+    parse_interval_ns,
+)
 from tradeforge.backtest.engine import BacktestEngine, load_strategy_class
 from tradeforge.backtest.result import BacktestResult
 from tradeforge.data.columns import Columns
@@ -102,7 +112,7 @@ def check_integrity(
     return clean, bad, warnings
 
 
-def _fee_model(v: SimulatedVenueConfig, fees) -> FeeModel:
+def _fee_model(fees: FeeConfig) -> FeeModel:
     if fees.model == "per_unit":
         return PerUnitFee(_money(fees.per_unit), _money(fees.minimum), fees.max_bps)
     if fees.model == "bps":
@@ -110,7 +120,7 @@ def _fee_model(v: SimulatedVenueConfig, fees) -> FeeModel:
     return NoFee()
 
 
-def _slippage(s, seed: int) -> SlippageModel:
+def _slippage(s: SlippageConfig, seed: int) -> SlippageModel:
     if s.model == "ticks":
         return FixedTickSlippage(s.ticks)
     if s.model == "random":
@@ -157,7 +167,7 @@ def build_engine(cfg: BacktestConfig, base: Path, on_load: Callable[[str], None]
         vc = SimulatedVenueConfig(
             v.name, v.participation, v.limit_fill, v.latency_ns, calendar, down, v.reject_rate, cfg.run.seed
         )
-        engine.add_venue(vc, _fee_model(vc, v.fees), _slippage(v.slippage, cfg.run.seed))
+        engine.add_venue(vc, _fee_model(v.fees), _slippage(v.slippage, cfg.run.seed))
     start = parse_timestamp_ns(cfg.run.start) if cfg.run.start else None
     end = parse_timestamp_ns(cfg.run.end) if cfg.run.end else None
     for d in cfg.data:
@@ -188,10 +198,6 @@ def build_engine(cfg: BacktestConfig, base: Path, on_load: Callable[[str], None]
 def _window(c: Columns, start: int | None, end: int | None) -> Columns:
     if start is None and end is None:
         return c
-    import dataclasses
-
-    import numpy as np
-
     ts = c.ts_init
     lo = 0 if start is None else int(np.searchsorted(ts, start, side="left"))
     hi = len(ts) if end is None else int(np.searchsorted(ts, end, side="left"))

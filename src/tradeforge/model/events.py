@@ -19,10 +19,6 @@ class OrderEvent(msgspec.Struct, frozen=True, gc=False):
     ts_init: int
 
 
-class OrderInitialized(OrderEvent, frozen=True, gc=False):
-    pass
-
-
 class OrderDenied(OrderEvent, frozen=True, gc=False):
     """The risk engine (or the OMS) refused the order before any venue saw it."""
 

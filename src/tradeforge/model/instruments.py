@@ -83,18 +83,14 @@ class Instrument:
     # -- conversions (not for the per-event path; there use raw integers) --
     def price(self, value: str | int | float | Price) -> int:
         """Raw price from a human value; must lie on the tick grid."""
-        raw = value.raw if isinstance(value, Price) else parse_raw(value, self.price_precision, f"{self.id} price")
-        if isinstance(value, Price) and value.precision != self.price_precision:
-            raw = parse_raw(str(value), self.price_precision, f"{self.id} price")
+        raw = parse_raw(str(value) if isinstance(value, Price) else value, self.price_precision, f"{self.id} price")
         self.check_price(raw)
         return raw
 
     def quantity(self, value: str | int | float | Quantity) -> int:
         """Raw quantity from a human value; must lie on the lot grid and be positive."""
-        if isinstance(value, Quantity):
-            raw = parse_raw(str(value), self.size_precision, f"{self.id} quantity")
-        else:
-            raw = parse_raw(value, self.size_precision, f"{self.id} quantity")
+        text = str(value) if isinstance(value, Quantity) else value
+        raw = parse_raw(text, self.size_precision, f"{self.id} quantity")
         self.check_quantity(raw)
         return raw
 
