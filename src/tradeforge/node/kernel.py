@@ -8,7 +8,7 @@ a venue that matches against market data (simulated or paper) subscribes first, 
 
 from __future__ import annotations
 
-from typing import TypedDict, Unpack
+from typing import Any, TypedDict, Unpack
 
 from tradeforge.core.bus import MessageBus
 from tradeforge.core.clock import Clock
@@ -23,6 +23,7 @@ from tradeforge.venues.base import ExecutionVenue
 
 VENUE_PRIORITY = 100
 PORTFOLIO_PRIORITY = 50
+RISK_PRIORITY = 40  # after the portfolio's marks, before strategies
 KIND_TOPIC = {"bar": "bars", "quote": "quotes", "trade": "trades"}
 KIND_HANDLER = {"bar": "on_bar", "quote": "on_quote", "trade": "on_trade"}
 
@@ -33,6 +34,7 @@ class KernelOptions(TypedDict, total=False):
     oms_type: OmsType
     risk_checks: list[RiskCheck] | None
     trading_state: TradingState
+    risk_options: dict[str, Any] | None  # keyword arguments of RiskEngine (sectors, accounts, monitors, audit, ...)
 
 
 class Kernel:
@@ -48,13 +50,16 @@ class Kernel:
         oms_type: OmsType = OmsType.NETTING,
         risk_checks: list[RiskCheck] | None = None,
         trading_state: TradingState = TradingState.ACTIVE,
+        risk_options: dict[str, Any] | None = None,
     ) -> None:
         self.instruments = instruments
         self.clock = clock
         self.bus = MessageBus()
         self.portfolio = Portfolio(currency, starting_cash_raw, oms_type)
-        self.risk = RiskEngine(self.portfolio, instruments.get, risk_checks or [], trading_state)
+        self.risk = RiskEngine(self.portfolio, instruments.get, risk_checks or [], trading_state, **(risk_options or {}))
         self.execution = ExecutionEngine(self.bus, clock, self.risk, instruments.get)
+        self.risk.attach(self.bus, clock, self.execution)
+        self._data_topics: list[tuple[str, str]] = []  # (topic, handler name) for the risk engine
         self.bus.register_endpoint("portfolio.apply_fill", self.portfolio.apply_fill)
         self.venues: dict[str, ExecutionVenue] = {}
         self.strategies: list[Strategy] = []
@@ -77,9 +82,13 @@ class Kernel:
         if venue is not None and hasattr(venue, handler):  # simulated / paper venues match on data
             self.bus.subscribe(topic, getattr(venue, handler), priority=VENUE_PRIORITY)
         self.bus.subscribe(topic, getattr(self.portfolio, handler), priority=PORTFOLIO_PRIORITY)
+        self._data_topics.append((topic, handler))
         return topic
 
     def start(self) -> None:
+        if self.risk.needs_market_data:  # only then: prices cost the risk engine a call per event
+            for topic, handler in self._data_topics:
+                self.bus.subscribe(topic, getattr(self.risk, handler), priority=RISK_PRIORITY)
         for strategy in self.strategies:
             strategy.on_start()
 

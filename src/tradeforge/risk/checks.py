@@ -1,21 +1,26 @@
 """Pre-trade checks: small plug-ins, each answering "deny, and why" or "pass" for one order.
 
 A check gets the order and one :class:`RiskContext`; it returns ``None`` to pass or a reason string
-to deny. New checks (the full risk engine: position limits, loss limits, throttles, ...) are added by
-appending to the engine's list; none of the existing code changes.
+to deny. The engine fills one reused context per decision (no allocation on the hot path) with the
+order's scope keys, its reference price and notional, and the incremental books
+(:class:`~tradeforge.risk.state.RiskState`). More checks live in ``checks_order``, ``checks_limits``
+and ``checks_flow``; they are added by appending to the engine's list.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from tradeforge.model.enums import OrderSide, OrderType, TradingState
 from tradeforge.model.fixed import raw_to_str
 from tradeforge.model.instruments import Instrument
 from tradeforge.model.orders import Order
 from tradeforge.portfolio.portfolio import Portfolio
+
+if TYPE_CHECKING:
+    from tradeforge.risk.state import InstRisk, RiskState
 
 
 @dataclass(slots=True)
@@ -30,6 +35,24 @@ class RiskContext:
     now_ns: int
     #: the quantity that would increase |position| if this order filled (0 = the order only reduces)
     increasing_qty: int = 0
+    #: the incremental books (positions, open orders, exposure, P&L by scope) and this instrument's row
+    state: RiskState | None = None
+    ir: InstRisk | None = None
+    #: the order's scope keys (see :mod:`tradeforge.risk.scope`)
+    iid: str = ""
+    sid: str = ""
+    account: str = ""
+    venue: str = ""
+    sector: str = ""
+    pkey: str = "*"
+    #: quantity this decision adds to what is already counted for the order id (a modify counts the change)
+    qty: int = 0
+    #: reference price of the order (limit/trigger, else the latest mark; ``None`` if there is none)
+    px: int | None = None
+    #: ``qty`` valued at ``px`` (money raw; 0 without a price)
+    notional: int = 0
+    #: what the effective trading state comes from ("" = the whole system)
+    state_scope: str = ""
 
 
 class RiskCheck(Protocol):
@@ -54,9 +77,10 @@ class TradingStateCheck:
 
     def check(self, order: Order, ctx: RiskContext) -> str | None:
         if ctx.trading_state is TradingState.HALTED:
-            return "trading is halted"
+            return f"trading is halted for {ctx.state_scope}" if ctx.state_scope else "trading is halted"
         if ctx.trading_state is TradingState.REDUCING and ctx.increasing_qty > 0:
-            return "trading state is REDUCING and the order would increase the position"
+            where = f" for {ctx.state_scope}" if ctx.state_scope else ""
+            return f"trading state is REDUCING{where} and the order would increase the position"
         return None
 
 
@@ -146,7 +170,10 @@ class BuyingPower:
     name: str = "buying_power"
 
     def _order_cost(self, order: Order, inst: Instrument, ctx: RiskContext, qty: int) -> int:
-        px = order_reference_price(order, ctx) or 0
+        return self.cost(order, inst, order_reference_price(order, ctx) or 0, qty)
+
+    def cost(self, order: Order, inst: Instrument, px: int, qty: int) -> int:
+        """Cash (cash-settled buys) or initial margin ``qty`` of ``order`` needs at price ``px``."""
         if order.order_type in (OrderType.MARKET, OrderType.STOP_MARKET, OrderType.TRAILING_STOP_MARKET):
             px = px + abs(px) * self.market_buffer_bps // 10_000
         notional = inst.notional_raw(abs(px), qty)
@@ -163,10 +190,14 @@ class BuyingPower:
             return None
         if order_reference_price(order, ctx) is None:
             return "no reference price to value the order"
-        reserved = 0
-        for o in ctx.open_orders():
-            if o is not order and o.leaves_qty and not o.reduce_only:
-                reserved += self._order_cost(o, ctx.instruments(o.instrument_id), ctx, o.leaves_qty)
+        st = ctx.state
+        if st is not None and st.cost_of is not None:  # incremental: what open orders reserve, kept by the books
+            reserved = st.portfolio_reserved - st.tracked_cost(order.client_order_id)
+        else:
+            reserved = 0
+            for o in ctx.open_orders():
+                if o is not order and o.leaves_qty and not o.reduce_only:
+                    reserved += self._order_cost(o, ctx.instruments(o.instrument_id), ctx, o.leaves_qty)
         need = self._order_cost(order, inst, ctx, ctx.increasing_qty)
         available = min(pf.cash, pf.equity()) - pf.margin_used() - reserved
         if need > available:

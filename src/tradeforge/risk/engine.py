@@ -1,20 +1,45 @@
 """The risk gate: every order passes here before any venue sees it.
 
 The execution engine calls :meth:`RiskEngine.check` for each new order and each modify; there is no
-other way to a venue. Checks are plug-ins (see :mod:`tradeforge.risk.checks`); denials are counted
-per check.
+other way to a venue. Checks are plug-ins (see :mod:`tradeforge.risk.checks` and the ``checks_*``
+modules); denials are counted per check and every decision goes to the audit trail.
+
+Once attached to a kernel (:meth:`attach`) the engine keeps its books incrementally
+(:class:`~tradeforge.risk.state.RiskState`) from the order events on the bus and, when a check or a
+monitor needs prices, from market data. It holds the trading states per scope, the kill switch, the
+post-trade monitors with their breach actions, and orderly unwinds. Risk events go out on
+``events.risk.{kind}``. Time is the engine clock's only.
 """
 
 from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Callable, Iterable
+from pathlib import Path
+from typing import Any
 
-from tradeforge.model.enums import TradingState
+import msgspec
+
+from tradeforge.core.bus import MessageBus
+from tradeforge.core.clock import Clock, TimeEvent
+from tradeforge.model.data import Bar, QuoteTick, TradeTick
+from tradeforge.model.enums import OrderSide, OrderStatus, TradingState
+from tradeforge.model.events import OrderEvent, OrderFilled, OrderPendingCancel, OrderPendingUpdate, OrderSubmitted
 from tradeforge.model.instruments import Instrument
 from tradeforge.model.orders import Order
 from tradeforge.portfolio.portfolio import Portfolio
-from tradeforge.risk.checks import ReduceOnlyCheck, RiskCheck, RiskContext, TradingStateCheck
+from tradeforge.risk.audit import AuditLog
+from tradeforge.risk.breach import Action, Monitor
+from tradeforge.risk.checks import BuyingPower, ReduceOnlyCheck, RiskCheck, RiskContext, TradingStateCheck
+from tradeforge.risk.checks_flow import Throttle
+from tradeforge.risk.checks_order import DuplicateOrderCheck
+from tradeforge.risk.events import RiskEvent
+from tradeforge.risk.scope import ACCOUNT, ALL, INSTRUMENT, PORTFOLIO, SECTOR, STRATEGY, SYSTEM, VENUE, label
+from tradeforge.risk.state import InstRisk, RiskState
+from tradeforge.risk.trading_state import HALTED, REDUCING, TradingStates
+from tradeforge.risk.unwind import UNWIND_TAG, Trading, Unwind
+
+MINUTE_NS = 60_000_000_000
 
 
 class RiskEngine:
@@ -26,19 +51,156 @@ class RiskEngine:
         instruments: Callable[[str], Instrument],
         checks: Iterable[RiskCheck] = (),
         trading_state: TradingState = TradingState.ACTIVE,
+        *,
+        sectors: dict[str, str] | None = None,
+        accounts: dict[str, str] | None = None,
+        monitors: Iterable[Monitor] = (),
+        audit: AuditLog | None = None,
+        unwind_horizon_ns: int = 60 * MINUTE_NS,
+        unwind_interval_ns: int = 5 * MINUTE_NS,
+        unwind_participation: float = 0.1,
+        audit_accepted: bool = True,
     ) -> None:
         self.portfolio = portfolio
         self._instruments = instruments
-        self.checks: list[RiskCheck] = [TradingStateCheck(), ReduceOnlyCheck(), *checks]
-        self.trading_state = trading_state
+        self.state = RiskState(instruments, sectors, accounts)
+        self.states = TradingStates(trading_state)
+        self.audit = audit if audit is not None else AuditLog()
+        self.audit_accepted = audit_accepted
+        self.checks: list[RiskCheck] = [TradingStateCheck(), ReduceOnlyCheck()]
+        self.monitors: list[Monitor] = list(monitors)
+        self.unwind_horizon_ns = unwind_horizon_ns
+        self.unwind_interval_ns = unwind_interval_ns
+        self.unwind_participation = unwind_participation
+        self.unwinds: dict[str, Unwind] = {}
         self.denials: Counter[str] = Counter()
+        self.breaches: Counter[str] = Counter()
+        self.actions: Counter[str] = Counter()
         self.passed = 0
+        self.events: list[RiskEvent] = []  # every risk event published (small: no per-decision events)
+        self._bus: MessageBus | None = None
+        self._clock: Clock | None = None
+        self._trading: Trading | None = None
+        self._throttles: list[Throttle] = []
+        self._duplicates: list[DuplicateOrderCheck] = []
+        self._last_ts = -1
+        self._keys = self._new_ctx()
+        self._ctx = self._new_ctx()
+        for c in checks:
+            self.add_check(c)
 
+    def _new_ctx(self) -> RiskContext:
+        return RiskContext(
+            instrument=None, instruments=self._instruments, portfolio=self.portfolio,  # type: ignore[arg-type]
+            open_orders=tuple, trading_state=self.states.system, now_ns=0, state=self.state,
+        )
+
+    # -- configuration --
     def add_check(self, check: RiskCheck) -> None:
         self.checks.append(check)
+        if isinstance(check, Throttle):
+            self._throttles.append(check)
+        if isinstance(check, DuplicateOrderCheck):
+            self._duplicates.append(check)
+        if isinstance(check, BuyingPower):
+            self.state.cost_of = check.cost
+        rolling = getattr(check, "rolling", None)
+        if rolling:
+            self.state.rolling_kinds = self.state.rolling_kinds | {k for k, *_ in rolling.entries}
+            self.state.rolling_window_ns = check.window_ns  # type: ignore[attr-defined]
 
-    def set_trading_state(self, state: TradingState) -> None:
-        self.trading_state = state
+    def add_monitor(self, monitor: Monitor) -> None:
+        self.monitors.append(monitor)
+        if monitor.metric == "rolling_loss":
+            self.state.rolling_kinds = self.state.rolling_kinds | {monitor.kind}
+
+    @property
+    def needs_market_data(self) -> bool:
+        """Whether prices must reach the engine (checks or monitors that read marks)."""
+        return bool(self.monitors) or any(getattr(c, "needs_marks", False) for c in self.checks)
+
+    # -- wiring --
+    def attach(self, bus: MessageBus, clock: Clock, trading: Trading) -> None:
+        """Follow order events on ``bus`` (before strategies see them); cancel and unwind via ``trading``."""
+        self._bus = bus
+        self._clock = clock
+        self._trading = trading
+        bus.subscribe("events.order.*", self.on_order_event, priority=1_000)
+
+    def on_order_event(self, event: OrderEvent) -> None:
+        st = self.state
+        if type(event) is OrderFilled:
+            st.fill(event)
+            return
+        t = st.tracked.get(event.client_order_id)
+        if t is not None:
+            st.sync(t)
+            if self._throttles and type(event) in (OrderPendingCancel, OrderPendingUpdate):
+                self._record_message(t.order, event.ts_event, False)
+        elif type(event) is OrderSubmitted and self._trading is not None:
+            order = self._trading.order(event.client_order_id)
+            if order is not None:
+                ir = st.instrument(order.instrument_id)
+                st.release(order, ir.mark if ir.mark is not None else self.portfolio.last_price(order.instrument_id))
+                self._record_message(order, event.ts_event, True)
+
+    def _record_message(self, order: Order, now: int, is_new: bool) -> None:
+        if is_new:
+            for d in self._duplicates:
+                d.on_submitted(order, now)
+        if self._throttles:
+            k = self._keys
+            ir = self.state.instrument(order.instrument_id)
+            k.iid, k.sid, k.venue, k.sector = order.instrument_id, order.strategy_id, ir.venue, ir.sector
+            k.account = self.state.account_of(order.strategy_id)
+            for t in self._throttles:
+                t.record(k, now, is_new)
+
+    # -- market data (subscribed by the kernel when needed) --
+    def _tick(self, iid: str, ts: int) -> InstRisk:
+        if ts != self._last_ts:
+            if self._last_ts >= 0 and self.monitors:
+                self.evaluate()
+            if ts >= self.state.next_day_ns:
+                self.state.roll(ts)
+            if self.state.rolling_kinds:
+                self.state.sample(ts)
+            self._last_ts = ts
+        ir = self.state.inst.get(iid)
+        return ir if ir is not None else self.state.instrument(iid)
+
+    def on_bar(self, bar: Bar) -> None:
+        ts = bar.ts_init
+        ir = self._tick(bar.instrument_id, ts)
+        self.state.mark(ir, bar.close, ts)
+        ir.last = bar.close
+        ir.last_ts = ts
+        if bar.volume >= 0:
+            self.state.add_volume(ir, bar.volume, ts)
+
+    def on_quote(self, quote: QuoteTick) -> None:
+        ts = quote.ts_init
+        ir = self._tick(quote.instrument_id, ts)
+        mid = (quote.bid + quote.ask) // 2
+        self.state.mark(ir, mid, ts)
+        ir.mid = mid
+        ir.mid_ts = ts
+
+    def on_trade(self, trade: TradeTick) -> None:
+        ts = trade.ts_init
+        ir = self._tick(trade.instrument_id, ts)
+        self.state.mark(ir, trade.price, ts)
+        ir.last = trade.price
+        ir.last_ts = ts
+
+    # -- the gate (hot path) --
+    @property
+    def trading_state(self) -> TradingState:
+        return self.states.system
+
+    @trading_state.setter
+    def trading_state(self, state: TradingState) -> None:
+        self.states.system = state
 
     def increasing_quantity(self, order: Order) -> int:
         """How much of ``order`` would increase the absolute net position if it filled."""
@@ -50,19 +212,256 @@ class RiskEngine:
 
     def check(self, order: Order, open_orders: Callable[[], Iterable[Order]], now_ns: int) -> str | None:
         """``None`` if the order may go to its venue, else the denial reason ("check: why")."""
-        ctx = RiskContext(
-            instrument=self._instruments(order.instrument_id),
-            instruments=self._instruments,
-            portfolio=self.portfolio,
-            open_orders=open_orders,
-            trading_state=self.trading_state,
-            now_ns=now_ns,
-            increasing_qty=self.increasing_quantity(order),
-        )
+        st = self.state
+        iid = order.instrument_id
+        ir = st.inst.get(iid)
+        if ir is None:
+            ir = st.instrument(iid)
+        if now_ns >= st.next_day_ns:
+            st.roll(now_ns)
+        ctx = self._ctx
+        ctx.instrument = ir.inst
+        ctx.ir = ir
+        ctx.open_orders = open_orders
+        ctx.now_ns = now_ns
+        sid = order.strategy_id
+        ctx.iid = iid
+        ctx.sid = sid
+        ctx.venue = ir.venue
+        ctx.sector = ir.sector
+        account = ctx.account = st.accounts.get(sid, "default")
+        t = st.tracked.get(order.client_order_id)
+        leaves = order.leaves_qty
+        qty = ctx.qty = leaves if t is None else leaves - t.leaves
+        # increasing quantity (inlined :meth:`increasing_quantity`)
+        net = self.portfolio.net_quantity(iid)
+        signed = leaves if order.side is OrderSide.BUY else -leaves
+        if net == 0 or (net > 0) == (signed > 0):
+            ctx.increasing_qty = leaves
+        else:
+            ctx.increasing_qty = max(0, leaves - abs(net))
+        px = order.price
+        if px is None:
+            px = order.trigger_price
+            if px is None:
+                px = ir.mark if ir.mark is not None else self.portfolio.last_price(iid)
+        ctx.px = px
+        ctx.notional = 0 if px is None or qty <= 0 else qty * (px if px >= 0 else -px) * ir.factor
+        ctx.trading_state, ctx.state_scope = self.states.effective(sid, iid, ir.venue, account)
         for check in self.checks:
             reason = check.check(order, ctx)
             if reason is not None:
-                self.denials[check.name] += 1
-                return f"{check.name}: {reason}"
+                name = check.name
+                self.denials[name] += 1
+                self.audit.decision(now_ns, order.client_order_id, name, reason)
+                if self._bus is not None:
+                    self._publish("denied", STRATEGY, sid, f"{order.client_order_id} {name}: {reason}", now_ns)
+                return f"{name}: {reason}"
         self.passed += 1
+        if self.audit_accepted:
+            self.audit.decision(now_ns, order.client_order_id, "", "")
         return None
+
+    # -- trading states and the kill switch --
+    def _now(self) -> int:
+        return self._clock.timestamp_ns() if self._clock is not None else 0
+
+    def _publish(self, kind: str, scope: str, key: str, detail: str, ts: int, who: str = "", why: str = "") -> None:
+        ev = RiskEvent(kind, scope, key, detail, ts, ts, who, why)
+        if kind != "denied":
+            self.events.append(ev)
+        if self._bus is not None:
+            self._bus.publish(f"events.risk.{kind}", ev)
+
+    def set_trading_state(
+        self, state: TradingState, scope: str = SYSTEM, key: str = "", who: str = "system", why: str = "",
+    ) -> None:
+        """Set one scope's trading state (logged). HALTED cancels that scope's open orders."""
+        if scope == PORTFOLIO:
+            scope = SYSTEM
+        old = self.states.set(scope, key, state)
+        now = self._now()
+        if old is not state:
+            detail = state.value
+            self.audit.record(now, "state", scope, key, detail, who, why)
+            self._publish("state", scope, key, f"{old.value} -> {state.value}", now, who, why)
+        if state is HALTED:
+            self.cancel_open_orders(scope, key, f"{label(scope, key)} halted", include_unwind=True)
+            for name, u in list(self.unwinds.items()):
+                if name.startswith(f"{scope}:{key}") or scope == SYSTEM:
+                    u.stop(f"{label(scope, key)} halted")
+
+    def kill(self, scope: str = SYSTEM, key: str = "", who: str = "", why: str = "") -> None:
+        """The kill switch: HALT ``scope`` (everything by default) and cancel its open orders."""
+        if not who or not why:
+            raise ValueError("the kill switch needs who and why")
+        self.audit.record(self._now(), "kill", scope, key, "HALTED", who, why)
+        self._publish("kill", scope, key, "HALTED", self._now(), who, why)
+        self.set_trading_state(HALTED, scope, key, who, why)
+
+    def resume(self, scope: str = SYSTEM, key: str = "", who: str = "", why: str = "") -> None:
+        if not who or not why:
+            raise ValueError("resuming trading needs who and why")
+        self.set_trading_state(TradingState.ACTIVE, scope, key, who, why)
+
+    def _in_scope(self, order: Order, scope: str, key: str) -> bool:
+        if scope in (SYSTEM, PORTFOLIO):
+            return True
+        if scope == STRATEGY:
+            return order.strategy_id == key
+        if scope == INSTRUMENT:
+            return order.instrument_id == key
+        ir = self.state.instrument(order.instrument_id)
+        if scope == VENUE:
+            return ir.venue == key
+        if scope == SECTOR:
+            return ir.sector == key
+        if scope == ACCOUNT:
+            return self.state.account_of(order.strategy_id) == key
+        return False
+
+    def cancel_open_orders(self, scope: str, key: str, why: str, include_unwind: bool = False) -> int:
+        """Cancel every open order of one scope; returns how many cancels were sent."""
+        if self._trading is None:
+            return 0
+        n = 0
+        for o in list(self._trading.open_orders()):
+            if (self._in_scope(o, scope, key) and (include_unwind or UNWIND_TAG not in o.tags)
+                    and o.status is not OrderStatus.PENDING_CANCEL):
+                self._trading.cancel_order(o)
+                n += 1
+        self.audit.record(self._now(), "action", scope, key, f"cancel {n} open orders", "risk", why)
+        return n
+
+    # -- breaches and actions --
+    def evaluate(self) -> None:
+        """Check every monitor now (the engine also does this once per timestamp of market data)."""
+        equity = self.portfolio.equity()
+        now = self._now()
+        for m in self.monitors:
+            for agg in m.targets(self.state):
+                v = m.value(agg, self.state, equity)
+                key = agg.key
+                name = f"{m.metric}"
+                if v > m.limit and key not in m.breached:
+                    m.breached.add(key)
+                    self.breaches[name] += 1
+                    detail = f"{m.metric} {v} over limit {m.limit}: {m.action.value}"
+                    self.audit.record(now, "breach", m.kind, key, detail, "risk", name)
+                    self._publish("breach", m.kind, key, detail, now, "risk", name)
+                    self.act(m.action, m.kind, key, f"{m.metric} limit breached")
+                elif v <= m.limit and key in m.breached:
+                    m.breached.discard(key)
+                    self.audit.record(now, "cleared", m.kind, key, f"{m.metric} {v} back within {m.limit}", "risk", name)
+                    self._publish("cleared", m.kind, key, f"{m.metric} back within limit", now)
+                if m.hard is not None and v > m.hard and key not in m.hard_breached:
+                    m.hard_breached.add(key)
+                    self.audit.record(now, "breach", m.kind, key, f"{m.metric} {v} over hard limit {m.hard}", "risk", name)
+                    u = self.unwinds.get(f"{m.kind}:{key}")
+                    if u is not None:
+                        u.escalate()
+
+    def act(self, action: Action, scope: str, key: str, why: str, who: str = "risk") -> None:
+        """Carry out a breach action on a scope (sector scopes act on each of the sector's instruments)."""
+        self.actions[action.value] += 1
+        now = self._now()
+        self.audit.record(now, "action", scope, key, action.value, who, why)
+        self._publish("action", scope, key, action.value, now, who, why)
+        if action is Action.ALERT:
+            return
+        if action is Action.CANCEL:
+            self.cancel_open_orders(scope, key, why)
+            return
+        targets = [(scope, key)]
+        if scope == SECTOR:
+            targets = [(INSTRUMENT, i) for i, ir in sorted(self.state.inst.items()) if ir.sector == key]
+        state = HALTED if action is Action.HALT else REDUCING
+        for kind, k in targets:
+            if self.states.get(kind, k) is not HALTED:
+                self.set_trading_state(state, kind, k, who, why)
+        if action is Action.UNWIND:
+            self.cancel_open_orders(scope, key, why)
+            self.unwind(scope, key, who, why)
+
+    def unwind(self, scope: str, key: str = ALL, who: str = "risk", why: str = "") -> Unwind | None:
+        """Start an orderly unwind of a scope's positions (see :mod:`tradeforge.risk.unwind`)."""
+        if self._trading is None or self._clock is None:
+            return None
+        name = f"{scope}:{key}"
+        if name in self.unwinds and not self.unwinds[name].done:
+            return self.unwinds[name]
+        positions = []
+        for sid, iid, q in self.state.strategy_positions():
+            ir = self.state.instrument(iid)
+            acct = self.state.account_of(sid)
+            if scope in (SYSTEM, PORTFOLIO) or (scope, key) in (
+                (STRATEGY, sid), (INSTRUMENT, iid), (VENUE, ir.venue), (SECTOR, ir.sector), (ACCOUNT, acct)
+            ):
+                positions.append((sid, iid, q))
+        now = self._now()
+
+        def log(kind: str, detail: str) -> None:
+            self.audit.record(self._now(), "unwind", scope, key, f"{kind}: {detail}", who, why)
+            self._publish("unwind", scope, key, f"{kind}: {detail}", self._now(), who, why)
+
+        u = Unwind(name, positions, self.state, self._trading, self._clock, self.unwind_horizon_ns,
+                   self.unwind_interval_ns, self.unwind_participation, log)
+        self.unwinds[name] = u
+        self.audit.record(now, "unwind", scope, key, f"start: {len(positions)} positions", who, why)
+        self._publish("unwind", scope, key, f"start: {len(positions)} positions", now, who, why)
+        u.begin()
+        return u
+
+    # -- commands from outside (the CLI kill switch for a running node) --
+    def watch_commands(self, path: str | Path, interval_ns: int = 1_000_000_000) -> None:
+        """Poll a JSON-lines command file (written by ``tradeforge risk kill``) on the engine clock."""
+        assert self._clock is not None
+        offset = [0]
+        p = Path(path)
+
+        def poll(_e: TimeEvent) -> None:
+            if not p.exists():
+                return
+            with open(p, "rb") as f:
+                f.seek(offset[0])
+                data = f.read()
+            end = data.rfind(b"\n") + 1
+            offset[0] += end
+            for line in data[:end].splitlines():
+                if line.strip():
+                    self.apply_command(msgspec.json.decode(line))
+
+        self._clock.set_timer("risk:commands", interval_ns, poll)
+
+    def apply_command(self, cmd: dict[str, Any]) -> None:
+        """``{"action": "kill"|"resume"|"reduce"|"unwind", "scope", "key", "who", "why"}``."""
+        action, scope, key = cmd.get("action"), cmd.get("scope", SYSTEM), cmd.get("key", "")
+        who, why = cmd.get("who", ""), cmd.get("why", "")
+        if action == "kill":
+            self.kill(scope, key, who, why)
+        elif action == "resume":
+            self.resume(scope, key, who, why)
+        elif action == "reduce":
+            self.set_trading_state(REDUCING, scope, key, who, why)
+        elif action == "unwind":
+            self.act(Action.UNWIND, scope, key, why, who)
+        else:
+            raise ValueError(f"unknown risk command {action!r}")
+
+    # -- results --
+    def summary(self) -> dict[str, Any]:
+        """Counters and states for results (``risk_summary.json``)."""
+        return {
+            "passed": self.passed,
+            "denied": sum(self.denials.values()),
+            "denials_by_check": dict(sorted(self.denials.items())),
+            "breaches": dict(sorted(self.breaches.items())),
+            "actions": dict(sorted(self.actions.items())),
+            "trading_states": self.states.snapshot(),
+            "unwinds": {
+                name: {"orders": len(u.orders), "aggressive": u.aggressive, "done": u.done,
+                       "start_positions": {f"{s}/{i}": q for (s, i), q in u.start.items()}}
+                for name, u in self.unwinds.items()
+            },
+            "audit_records": len(self.audit),
+        }

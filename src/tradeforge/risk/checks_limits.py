@@ -1,0 +1,189 @@
+"""Book limits: positions, exposure, concentration and losses, with open orders counted as if filled.
+
+Each reads the incremental books of :class:`~tradeforge.risk.state.RiskState` for the order's scope
+keys: O(1) per configured scope. An order that only reduces a position (``increasing_qty == 0``)
+always passes them, so a breached book can still be cut.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from tradeforge.model.enums import OrderSide
+from tradeforge.model.fixed import raw_to_str
+from tradeforge.model.orders import Order
+from tradeforge.risk.checks import RiskContext
+from tradeforge.risk.scope import ACCOUNT, INSTRUMENT, PORTFOLIO, SECTOR, STRATEGY, ScopedLimits, label
+from tradeforge.risk.state import Agg, Cell, RiskState
+
+POSITION_SCOPES = (INSTRUMENT, STRATEGY, ACCOUNT, PORTFOLIO)
+CONCENTRATION_SCOPES = (INSTRUMENT, SECTOR)
+
+
+def _money(raw: int) -> str:
+    return raw_to_str(raw, 9)
+
+
+def _nano(qty: int, precision: int) -> int:
+    return qty * 10 ** (9 - precision)
+
+
+@dataclass(slots=True)
+class PositionLimit:
+    """Long, short and absolute position caps (units at 1e-9) per instrument: the account-wide
+    position (scopes ``instrument`` and ``portfolio``: a cap for every instrument), a strategy's or an
+    account's position in the instrument. Worst case: position plus all open orders on the side."""
+
+    long: ScopedLimits
+    short: ScopedLimits
+    absolute: ScopedLimits
+    name: str = "position_limit"
+
+    def _cell(self, kind: str, ctx: RiskContext, st: RiskState) -> Cell | None:
+        ir = ctx.ir
+        assert ir is not None
+        if kind in (INSTRUMENT, PORTFOLIO):
+            return ir.total
+        if kind == STRATEGY:
+            return st.strategy_cell(ctx.sid, ctx.iid)
+        return st.account_cell(ctx.account, ctx.iid)
+
+    def check(self, order: Order, ctx: RiskContext) -> str | None:
+        if ctx.increasing_qty == 0:
+            return None
+        st = ctx.state
+        assert st is not None
+        p = ctx.instrument.size_precision
+        buy = order.side is OrderSide.BUY
+        for limits, what in ((self.long, "long"), (self.short, "short"), (self.absolute, "absolute")):
+            if (what == "long" and not buy) or (what == "short" and buy):
+                continue  # a sell cannot raise the long side, a buy cannot raise the short side
+            for kind, attr, table, default in limits.entries:
+                key = getattr(ctx, attr)
+                lim = table.get(key, default)
+                if lim is None:
+                    continue
+                cell = self._cell(kind, ctx, st)
+                q, ob, os_ = (cell.qty, cell.open_buy, cell.open_sell) if cell is not None else (0, 0, 0)
+                # worst case on the order's side: position plus every open order on that side, plus this one
+                worst = q + ob + ctx.qty if buy else -(q - os_ - ctx.qty)
+                if _nano(worst, p) > lim:
+                    where = label(kind, ctx.iid if kind == PORTFOLIO else key)
+                    return (f"{what} position would reach {raw_to_str(worst, p)} with open orders, "
+                            f"over the {where} limit {raw_to_str(lim, 9).rstrip('0').rstrip('.')}")
+        return None
+
+
+@dataclass(slots=True)
+class ExposureLimit:
+    """Gross and net exposure caps (money raw) per instrument, sector, strategy, account, venue or
+    portfolio. Worst case: positions at mark, plus open orders (the larger side for gross, each side
+    for net), plus this order."""
+
+    gross: ScopedLimits
+    net: ScopedLimits
+    name: str = "exposure_limit"
+    needs_marks = True
+
+    def check(self, order: Order, ctx: RiskContext) -> str | None:
+        if ctx.increasing_qty == 0:
+            return None
+        st = ctx.state
+        assert st is not None
+        if ctx.px is None:
+            return "no reference price to value the order"
+        n = ctx.notional
+        buy = order.side is OrderSide.BUY
+        for kind, attr, table, default in self.gross.entries:
+            key = getattr(ctx, attr)
+            lim = table.get(key, default)
+            if lim is None:
+                continue
+            a = st.agg(kind, key)
+            worst = n if a is None else a.gross + max(a.open_buy, a.open_sell) + n
+            if worst > lim:
+                return f"gross exposure would reach {_money(worst)}, over the {label(kind, key)} limit {_money(lim)}"
+        for kind, attr, table, default in self.net.entries:
+            key = getattr(ctx, attr)
+            lim = table.get(key, default)
+            if lim is None:
+                continue
+            a = st.agg(kind, key)
+            net, ob, os_ = (a.net, a.open_buy, a.open_sell) if a is not None else (0, 0, 0)
+            worst = net + ob + n if buy else -(net - os_ - n)
+            if worst > lim:
+                return f"net exposure would reach {_money(worst if buy else -worst)}, over the {label(kind, key)} limit {_money(lim)}"
+        return None
+
+
+@dataclass(slots=True)
+class ConcentrationLimit:
+    """Gross exposure of one instrument or one sector (worst case, as :class:`ExposureLimit`) at most
+    ``bps`` of the portfolio's equity."""
+
+    bps: ScopedLimits
+    name: str = "concentration"
+    needs_marks = True
+
+    def check(self, order: Order, ctx: RiskContext) -> str | None:
+        if ctx.increasing_qty == 0:
+            return None
+        st = ctx.state
+        assert st is not None
+        if ctx.px is None:
+            return "no reference price to value the order"
+        equity = ctx.portfolio.equity()
+        for kind, attr, table, default in self.bps.entries:
+            key = getattr(ctx, attr)
+            bps = table.get(key, default)
+            if bps is None:
+                continue
+            a = st.agg(kind, key)
+            worst = ctx.notional if a is None else a.gross + max(a.open_buy, a.open_sell) + ctx.notional
+            if worst * 10_000 > bps * equity:
+                share = worst * 100 / equity if equity > 0 else float("inf")
+                return f"{label(kind, key)} would be {share:.2f}% of equity, over the {bps / 100:g}% limit"
+        return None
+
+
+@dataclass(slots=True)
+class LossLimit:
+    """Deny new risk once a scope has lost ``daily`` since the day's start, ``drawdown`` from the day's
+    peak, or ``rolling`` over the trailing ``window_ns`` (realized + unrealized, money raw)."""
+
+    daily: ScopedLimits
+    drawdown: ScopedLimits
+    rolling: ScopedLimits
+    window_ns: int = 3_600_000_000_000
+    name: str = "loss_limit"
+    needs_marks = True
+
+    def check(self, order: Order, ctx: RiskContext) -> str | None:
+        if ctx.increasing_qty == 0:
+            return None
+        st = ctx.state
+        assert st is not None
+        for limits, what in ((self.daily, "daily loss"), (self.drawdown, "drawdown from the day's peak"),
+                             (self.rolling, "rolling loss")):
+            for kind, attr, table, default in limits.entries:
+                key = getattr(ctx, attr)
+                lim = table.get(key, default)
+                if lim is None:
+                    continue
+                a = st.agg(kind, key)
+                if a is None:
+                    continue
+                v = loss(a, what)
+                if v > lim:
+                    return f"{what} {_money(v)} of {label(kind, key)} is over the limit {_money(lim)}"
+        return None
+
+
+def loss(a: Agg, what: str) -> int:
+    """A scope's current daily loss, drawdown from the day's peak or rolling-window loss (money raw)."""
+    pnl = a.cash_flow + a.net
+    if what == "daily loss":
+        return a.day_start - pnl
+    if what == "rolling loss":
+        return a.samples[0][1] - pnl if a.samples else 0
+    return a.day_peak - pnl
