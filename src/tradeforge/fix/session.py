@@ -152,6 +152,7 @@ class Session:
         self.resend_requests_sent = 0
         self.resend_requests_received = 0
         self.duplicates_ignored = 0
+        self.app_errors = 0
         self.disconnect_reason = ""
         #: called after each logon (transports count them); the application gets ``on_logon`` too
         self.logon_listeners: list[Callable[[Session], None]] = []
@@ -509,6 +510,9 @@ class Session:
                 self.app.on_message(self, msg)
             except BusinessReject as br:
                 self.business_reject(msg, br.reason, br.text, br.ref_id_tag)
+            except Exception:  # the application's bug must not take the session down
+                self.app_errors += 1
+                log.exception("%s: application failed on %r", self.config.session_id, msg)
 
     def _on_logon(self, msg: FixMessage, seq: int) -> None:
         now = self.clock.timestamp_ns()
