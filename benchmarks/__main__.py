@@ -13,6 +13,8 @@ from benchmarks import (
     catalog_write,
     engine_bars,
     engine_quotes,
+    fix_codec,
+    fix_roundtrip,
     itch_book,
     itch_decode,
     lobster_replay,
@@ -28,6 +30,8 @@ BENCHMARKS: dict[str, tuple[Callable[..., dict[str, Any]], int]] = {
     lobster_replay.NAME: (lobster_replay.run, lobster_replay.DEFAULT_N),
     itch_book.NAME: (itch_book.run, itch_book.DEFAULT_N),
     sim_matching.NAME: (sim_matching.run, sim_matching.DEFAULT_N),
+    fix_codec.NAME: (fix_codec.run, fix_codec.DEFAULT_N),
+    fix_roundtrip.NAME: (fix_roundtrip.run, fix_roundtrip.DEFAULT_N),
 }
 
 
