@@ -26,9 +26,14 @@ from tradeforge.data.errors import BadRecord
 from tradeforge.data.stream import DEFAULT_CHUNK, DataStream, Stream, merge
 from tradeforge.model.data import CustomData, Data, OrderBookDelta, OrderBookDepth
 from tradeforge.model.instruments import InstrumentProvider
-from tradeforge.node.kernel import KernelOptions, Node
+from tradeforge.node.kernel import VENUE_PRIORITY, KernelOptions, Node
 from tradeforge.strategy.base import Strategy, data_topic
 from tradeforge.venues.fees import FeeModel
+from tradeforge.venues.impact import ImpactModel
+from tradeforge.venues.latency import LatencyModel
+from tradeforge.venues.replay.flow import OrderFlow
+from tradeforge.venues.replay.market_view import DerivedFlows, derive, market_view
+from tradeforge.venues.replay.venue import BookReplayVenue, ReplayVenueConfig
 from tradeforge.venues.simulated import SimulatedVenue, SimulatedVenueConfig
 from tradeforge.venues.slippage import SlippageModel
 
@@ -53,7 +58,7 @@ class BacktestEngine(Node):
     ) -> None:
         self.clock = SimulatedClock()
         super().__init__(instruments, self.clock, currency, starting_cash_raw, **options)
-        self.venues: dict[str, SimulatedVenue] = {}
+        self.venues: dict[str, SimulatedVenue | BookReplayVenue] = {}
         self.streams: list[Stream] = []
         self.chunk_size = chunk_size
         self.check_invariant = check_invariant
@@ -68,6 +73,43 @@ class BacktestEngine(Node):
         self.venues[config.name] = venue
         self.kernel.add_venue(venue)
         return venue
+
+    def add_replay_venue(
+        self, config: ReplayVenueConfig, fee_model: FeeModel | None = None, impact: ImpactModel | None = None
+    ) -> BookReplayVenue:
+        """A venue that matches against replayed order flow (L3, L2 or L1; see
+        :mod:`tradeforge.venues.replay.venue`); feed it with :meth:`add_order_flow`."""
+        venue = BookReplayVenue(config, self.instruments.get, self.clock, fee_model, impact)
+        self.venues[config.name] = venue
+        self.kernel.add_venue(venue)
+        return venue
+
+    def add_order_flow(
+        self, flow: OrderFlow, feed_latency: LatencyModel | None = None, derived: DerivedFlows | None = None,
+    ) -> DerivedFlows | None:
+        """Replay an order flow through its instrument's book-replay venue, at the venue's fidelity
+        (an L3 flow is reduced to L2 / L1 as needed), and publish what strategies see of it --
+        top-of-book quotes and trade prints, delayed by ``feed_latency`` -- on the usual topics.
+        Returns the derived flows (pass them back in ``derived`` to reuse them across runs)."""
+        inst = self.instruments.get(flow.instrument_id)
+        venue = self.venues.get(inst.venue)
+        if not isinstance(venue, BookReplayVenue):
+            raise ValueError(f"order flow of {inst.id} needs a book-replay venue {inst.venue!r} (add_replay_venue)")
+        flow.validate_sorted(f"order flow of {inst.id}")
+        if flow.level == "l3":
+            derived = derived or derive(flow)
+            flow = {"l3": flow, "l2": derived.l2, "l1": derived.l1}[venue.fidelity]
+        elif flow.level != venue.fidelity:
+            raise ValueError(f"venue {venue.name} replays at {venue.fidelity} but the flow of {inst.id} is {flow.level}")
+        topic = data_topic("flow", inst.id)
+        self.bus.subscribe(topic, venue.on_flow, priority=VENUE_PRIORITY)
+        venue.book(inst.id)
+        self.streams.append(DataStream(flow, topic, self.chunk_size))  # type: ignore[arg-type]
+        if derived is not None:
+            quotes, trades = market_view(derived, feed_latency)
+            self.add_data(quotes)
+            self.add_data(trades)
+        return derived
 
     def add_data(self, columns: Columns) -> None:
         """Add one stream; it is published on ``data.{bars|quotes|trades}.{instrument_id}``."""
