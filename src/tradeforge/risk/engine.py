@@ -33,11 +33,12 @@ from tradeforge.risk.breach import Action, Monitor
 from tradeforge.risk.checks import BuyingPower, ReduceOnlyCheck, RiskCheck, RiskContext, TradingStateCheck
 from tradeforge.risk.checks_flow import Throttle
 from tradeforge.risk.checks_order import DuplicateOrderCheck
-from tradeforge.risk.events import RiskEvent
+from tradeforge.risk.events import RiskEvent, RiskReport
 from tradeforge.risk.scope import ACCOUNT, ALL, INSTRUMENT, PORTFOLIO, SECTOR, STRATEGY, SYSTEM, VENUE, label
 from tradeforge.risk.state import InstRisk, RiskState
 from tradeforge.risk.trading_state import HALTED, REDUCING, TradingStates
 from tradeforge.risk.unwind import UNWIND_TAG, Trading, Unwind
+from tradeforge.risk.var_monitor import VarMonitor
 
 MINUTE_NS = 60_000_000_000
 
@@ -60,6 +61,8 @@ class RiskEngine:
         unwind_interval_ns: int = 5 * MINUTE_NS,
         unwind_participation: float = 0.1,
         audit_accepted: bool = True,
+        var_interval_ns: int | None = None,
+        var_options: dict[str, Any] | None = None,
     ) -> None:
         self.portfolio = portfolio
         self._instruments = instruments
@@ -84,6 +87,9 @@ class RiskEngine:
         self._throttles: list[Throttle] = []
         self._duplicates: list[DuplicateOrderCheck] = []
         self._last_ts = -1
+        self._var_scheduled = False
+        self.var_interval_ns = var_interval_ns
+        self.var = VarMonitor(self.state, portfolio.equity, **(var_options or {}))
         self._keys = self._new_ctx()
         self._ctx = self._new_ctx()
         for c in checks:
@@ -117,7 +123,9 @@ class RiskEngine:
     @property
     def needs_market_data(self) -> bool:
         """Whether prices must reach the engine (checks or monitors that read marks)."""
-        return bool(self.monitors) or any(getattr(c, "needs_marks", False) for c in self.checks)
+        return bool(self.monitors) or self.var_interval_ns is not None or any(
+            getattr(c, "needs_marks", False) for c in self.checks
+        )
 
     # -- wiring --
     def attach(self, bus: MessageBus, clock: Clock, trading: Trading) -> None:
@@ -126,6 +134,20 @@ class RiskEngine:
         self._clock = clock
         self._trading = trading
         bus.subscribe("events.order.*", self.on_order_event, priority=1_000)
+        self._var_scheduled = False
+
+    def _on_var_timer(self, event: TimeEvent) -> None:
+        self.var.on_timer(event, self._publish_report)
+
+    def _publish_report(self, report: RiskReport) -> None:
+        if self._bus is not None:
+            self._bus.publish("events.risk.report", report)
+
+    def risk_report(self) -> RiskReport:
+        """P&L, exposure and VaR/ES now (on demand), published like the scheduled ones."""
+        rep = self.var.report(self._now())
+        self._publish_report(rep)
+        return rep
 
     def on_order_event(self, event: OrderEvent) -> None:
         st = self.state
@@ -159,6 +181,9 @@ class RiskEngine:
     # -- market data (subscribed by the kernel when needed) --
     def _tick(self, iid: str, ts: int) -> InstRisk:
         if ts != self._last_ts:
+            if not self._var_scheduled and self.var_interval_ns is not None and self._clock is not None:
+                self._var_scheduled = True  # from the first price on, not from the clock's epoch
+                self._clock.set_timer("risk:var", self.var_interval_ns, self._on_var_timer)
             if self._last_ts >= 0 and self.monitors:
                 self.evaluate()
             if ts >= self.state.next_day_ns:
@@ -464,4 +489,7 @@ class RiskEngine:
                 for name, u in self.unwinds.items()
             },
             "audit_records": len(self.audit),
+            "var_reports": len(self.var.reports),
+            "last_var": dict(self.var.reports[-1].var) if self.var.reports else {},
+            "last_es": dict(self.var.reports[-1].es) if self.var.reports else {},
         }
