@@ -18,6 +18,8 @@ from benchmarks import (
     itch_book,
     itch_decode,
     lobster_replay,
+    pairs_scan,
+    risk_check,
     sim_matching,
 )
 
@@ -32,6 +34,8 @@ BENCHMARKS: dict[str, tuple[Callable[..., dict[str, Any]], int]] = {
     sim_matching.NAME: (sim_matching.run, sim_matching.DEFAULT_N),
     fix_codec.NAME: (fix_codec.run, fix_codec.DEFAULT_N),
     fix_roundtrip.NAME: (fix_roundtrip.run, fix_roundtrip.DEFAULT_N),
+    pairs_scan.NAME: (pairs_scan.run, pairs_scan.DEFAULT_N),
+    risk_check.NAME: (risk_check.run, risk_check.DEFAULT_N),
 }
 
 
