@@ -19,7 +19,6 @@ from benchmarks import (
     itch_decode,
     lobster_replay,
     pairs_scan,
-    risk_check,
     sim_matching,
 )
 
@@ -35,7 +34,6 @@ BENCHMARKS: dict[str, tuple[Callable[..., dict[str, Any]], int]] = {
     fix_codec.NAME: (fix_codec.run, fix_codec.DEFAULT_N),
     fix_roundtrip.NAME: (fix_roundtrip.run, fix_roundtrip.DEFAULT_N),
     pairs_scan.NAME: (pairs_scan.run, pairs_scan.DEFAULT_N),
-    risk_check.NAME: (risk_check.run, risk_check.DEFAULT_N),
 }
 
 
