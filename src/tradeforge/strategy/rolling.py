@@ -46,7 +46,7 @@ class WeightedMovingAverage(Indicator):
 class _Window:
     """Ring buffer with running sum and sum of squares."""
 
-    __slots__ = ("buf", "i", "n", "s", "ss", "count")
+    __slots__ = ("buf", "count", "i", "n", "s", "ss")
 
     def __init__(self, n: int) -> None:
         self.buf = [0.0] * n
