@@ -25,9 +25,11 @@ from tradeforge.model.enums import ContingencyType, OrderStatus
 from tradeforge.model.events import (
     ErrorEvent,
     OrderCanceled,
+    OrderCancelRejected,
     OrderDenied,
     OrderEvent,
     OrderFilled,
+    OrderModifyRejected,
     OrderPendingCancel,
     OrderPendingUpdate,
     OrderSubmitted,
@@ -60,6 +62,7 @@ class ExecutionEngine:
         self._open: dict[str, Order] = {}  # client order id -> order, in submission order
         self._execution_ids: set[str] = set()
         self.duplicate_fills = 0
+        self.late_rejects = 0  # cancel/modify answers that arrived after the order closed
         self.errors: list[ErrorEvent] = []
         self.fills: list[OrderFilled] = []
 
@@ -201,6 +204,11 @@ class ExecutionEngine:
         try:
             order.next_status(event)
         except InvalidOrderTransition as exc:
+            if order.is_closed and isinstance(event, (OrderCancelRejected, OrderModifyRejected)):
+                # the venue answers a cancel/modify that crossed the order's last fill: too late,
+                # nothing to change (counted, not an error)
+                self.late_rejects += 1
+                return False
             self._error("order", str(exc))
             return False
         return True

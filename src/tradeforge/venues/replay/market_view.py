@@ -117,6 +117,10 @@ def derive(flow: OrderFlow) -> DerivedFlows:
                 touched.append((old.side, old.price))
             touched.append((new.side, new.price))
         elif a == _REVEAL:
+            for lvl in book.walk(side):  # levels better than the revealed touch are gone
+                if (lvl.price - price) * side <= 0:
+                    break
+                touched.append((side, lvl.price))
             book.reveal(side, price, size)
             touched.append((side, price))
         elif a == _CLEAR:

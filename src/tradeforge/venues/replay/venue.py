@@ -33,6 +33,7 @@ is applied to what strategies see (:func:`~.market_view.market_view`).
 from __future__ import annotations
 
 import random
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -146,6 +147,9 @@ class BookReplayVenue:
         self._alerts = 0
         self._last_delivery = 0
         self._rng = random.Random(config.seed)
+        #: filled quantity by how it happened: queue (a trade reached us), through (a trade went
+        #: through our price), cross (a new order crossed ours), take (we took liquidity)
+        self.fill_reasons: Counter[str] = Counter()
         self.trades: list[tuple[int, int, int, int]] = []  # (ts, side, price, size) executions seen, when recording
         self.record_trades = False
 
@@ -226,7 +230,7 @@ class BookReplayVenue:
             if self.fidelity == "l1" and book.best(-r.side) is not None:
                 touch = book.best(-r.side).price  # type: ignore[union-attr]
                 adj = self.impact.adjustment(ImpactContext(inst, r.side, r.leaves, touch, ts_ns=ts))
-                self._fill(r, inst, touch + adj, r.leaves, ts, LiquiditySide.TAKER)
+                self._fill(r, inst, touch + adj, r.leaves, ts, LiquiditySide.TAKER, "take")
                 return
             self._cancel(r, ts, "market order found no more liquidity")
             return
@@ -303,11 +307,14 @@ class BookReplayVenue:
             return
         new_leaves = new_total - done
         new_price = r.price if price is None else price
+        book = self.books[order.instrument_id]
+        if order.post_only and new_price != r.price and self._marketable(book, r.side, new_price):
+            self._emit(OrderModifyRejected, ids, ts, reason="post-only order would take liquidity")
+            return
         self._emit(OrderUpdated, ids, ts, quantity=quantity, price=price, trigger_price=trigger)
         if r.level is None:  # a held stop: just change it
             r.leaves, r.price = new_leaves, new_price
             return
-        book = self.books[order.instrument_id]
         if new_price == r.price and new_leaves <= r.leaves:
             r.leaves = new_leaves  # keeps its place
             return
@@ -334,7 +341,7 @@ class BookReplayVenue:
             if r.leaves <= 0 or (limit is not None and (lvl.price - limit) * opp < 0):
                 break
             if lvl.size > 0:
-                self._fill(r, inst, lvl.price, min(lvl.size, r.leaves), ts, LiquiditySide.TAKER)
+                self._fill(r, inst, lvl.price, min(lvl.size, r.leaves), ts, LiquiditySide.TAKER, "take")
 
     # ------------------------------------------------------------------ the flow (exchange time)
     def on_flow(self, m: FlowMessage) -> None:
@@ -448,8 +455,10 @@ class BookReplayVenue:
             gap = (r.price - price) * side
             if gap < 0:
                 break  # our price is worse than the trade's: not reached
+            why = "queue"
             if gap > 0:
                 qty = min(left, r.leaves)  # the trade went through our price: we were first
+                why = "through"
             elif self.fidelity == "l3":
                 if seq < r.book_seq or r.ahead > 0:
                     continue  # an order ahead of us traded
@@ -462,7 +471,7 @@ class BookReplayVenue:
                 qty = q.filled_qty(r.leaves)  # type: ignore[union-attr]
             if qty > 0:
                 left -= qty
-                self._fill(r, inst, r.price, qty, ts, LiquiditySide.MAKER)
+                self._fill(r, inst, r.price, qty, ts, LiquiditySide.MAKER, why)
 
     def _crossed(self, m: FlowMessage, side: int, price: int, size: int) -> None:
         """A data order of ``size`` arrived on the other side at ``price``: it meets our ``side``
@@ -474,7 +483,7 @@ class BookReplayVenue:
                 break
             qty = min(left, r.leaves)
             left -= qty
-            self._fill(r, inst, r.price, qty, m.ts_event, LiquiditySide.MAKER)
+            self._fill(r, inst, r.price, qty, m.ts_event, LiquiditySide.MAKER, "cross")
 
     def _top(self, m: FlowMessage, book: ReplayBook) -> None:
         prev = book.best(m.side)
@@ -509,10 +518,13 @@ class BookReplayVenue:
             self._enter(r, self.books[m.instrument_id], m.ts_event)
 
     # ------------------------------------------------------------------ reports
-    def _fill(self, r: _Resting, inst: Instrument, price: int, qty: int, ts: int, liq: LiquiditySide) -> None:
+    def _fill(
+        self, r: _Resting, inst: Instrument, price: int, qty: int, ts: int, liq: LiquiditySide, why: str
+    ) -> None:
         qty -= qty % inst.lot_size_raw
         if qty <= 0:
             return
+        self.fill_reasons[why] += qty
         order = r.order
         self._exec += 1
         commission = self.fee_model.commission(FeeContext(inst, qty, price, liq))
