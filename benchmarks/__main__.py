@@ -19,6 +19,8 @@ from benchmarks import (
     itch_decode,
     lobster_replay,
     pairs_scan,
+    risk_check,
+    sim_l3_replay,
     sim_matching,
 )
 
@@ -31,9 +33,11 @@ BENCHMARKS: dict[str, tuple[Callable[..., dict[str, Any]], int]] = {
     lobster_replay.NAME: (lobster_replay.run, lobster_replay.DEFAULT_N),
     itch_book.NAME: (itch_book.run, itch_book.DEFAULT_N),
     sim_matching.NAME: (sim_matching.run, sim_matching.DEFAULT_N),
+    sim_l3_replay.NAME: (sim_l3_replay.run, sim_l3_replay.DEFAULT_N),
     fix_codec.NAME: (fix_codec.run, fix_codec.DEFAULT_N),
     fix_roundtrip.NAME: (fix_roundtrip.run, fix_roundtrip.DEFAULT_N),
     pairs_scan.NAME: (pairs_scan.run, pairs_scan.DEFAULT_N),
+    risk_check.NAME: (risk_check.run, risk_check.DEFAULT_N),
 }
 
 

@@ -30,7 +30,7 @@ def test_benchmark_prints_json_last_and_cross_checks(name: str) -> None:
 
 
 @pytest.mark.parametrize(
-    "name", ["itch_decode", "itch_book", "lobster_replay", "catalog_write", "catalog_read", "sim_matching"]
+    "name", ["itch_decode", "itch_book", "lobster_replay", "catalog_write", "catalog_read", "sim_matching", "sim_l3_replay"]
 )
 def test_data_and_exchange_benchmarks_run_small(name: str) -> None:
     proc = subprocess.run(

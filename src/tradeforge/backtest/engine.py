@@ -86,17 +86,19 @@ class BacktestEngine(Node):
 
     def add_order_flow(
         self, flow: OrderFlow, feed_latency: LatencyModel | None = None, derived: DerivedFlows | None = None,
+        *, market_data: bool = True,
     ) -> DerivedFlows | None:
         """Replay an order flow through its instrument's book-replay venue, at the venue's fidelity
         (an L3 flow is reduced to L2 / L1 as needed), and publish what strategies see of it --
-        top-of-book quotes and trade prints, delayed by ``feed_latency`` -- on the usual topics.
-        Returns the derived flows (pass them back in ``derived`` to reuse them across runs)."""
+        top-of-book quotes and trade prints, delayed by ``feed_latency`` -- on the usual topics
+        (``market_data=False``: the venue alone, e.g. to measure it). Returns the derived flows
+        (pass them back in ``derived`` to reuse them across runs)."""
         inst = self.instruments.get(flow.instrument_id)
         venue = self.venues.get(inst.venue)
         if not isinstance(venue, BookReplayVenue):
             raise ValueError(f"order flow of {inst.id} needs a book-replay venue {inst.venue!r} (add_replay_venue)")
         flow.validate_sorted(f"order flow of {inst.id}")
-        if flow.level == "l3":
+        if flow.level == "l3" and (market_data or venue.fidelity != "l3"):
             derived = derived or derive(flow)
             flow = {"l3": flow, "l2": derived.l2, "l1": derived.l1}[venue.fidelity]
         elif flow.level != venue.fidelity:
@@ -105,7 +107,7 @@ class BacktestEngine(Node):
         self.bus.subscribe(topic, venue.on_flow, priority=VENUE_PRIORITY)
         venue.book(inst.id)
         self.streams.append(DataStream(flow, topic, self.chunk_size))  # type: ignore[arg-type]
-        if derived is not None:
+        if derived is not None and market_data:
             quotes, trades = market_view(derived, feed_latency)
             self.add_data(quotes)
             self.add_data(trades)

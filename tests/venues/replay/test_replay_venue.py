@@ -251,3 +251,17 @@ def test_down_window_and_unsupported_types_are_rejected(fidelity: str) -> None:
     r.venue.submit(r.factory.market_if_touched(IID, BUY, 1, 99))
     reasons = [e.reason for e in r.of(OrderRejected)]
     assert reasons[0] == "venue is down" and "not supported" in reasons[1]
+
+
+def test_synthetic_flow_is_consistent_and_never_crossed() -> None:
+    from tradeforge.venues.replay.market_view import derive
+    from tradeforge.venues.replay.synthetic import synthetic_flow
+
+    flow = synthetic_flow(5_000, seed=3)
+    assert len(flow) == 5_000 and flow.count(A.EXECUTE) > 0
+    d = derive(flow)
+    both = (d.quotes.bid_size > 0) & (d.quotes.ask_size > 0)
+    assert d.unexplained == 0
+    assert (d.quotes.bid[both] < d.quotes.ask[both]).all()
+    again = synthetic_flow(5_000, seed=3)
+    assert (again.order_id == flow.order_id).all() and (again.ts_event == flow.ts_event).all()

@@ -40,10 +40,14 @@ import numpy as np
 
 from tradeforge.data.book.l3 import REVEAL_ASK, REVEAL_BID, Action
 from tradeforge.data.databento import MboColumns
+from tradeforge.data.itch.book import BookColumns
 from tradeforge.data.lobster import LobsterMessages, LobsterOrderbook, rebuild_book
 from tradeforge.model.data import Data
 
-__all__ = ["FlowAction", "FlowMessage", "OrderFlow", "flow_from_l3_actions", "flow_from_lobster", "flow_from_mbo"]
+__all__ = [
+    "FlowAction", "FlowMessage", "OrderFlow", "flow_from_itch", "flow_from_l3_actions", "flow_from_lobster",
+    "flow_from_mbo",
+]
 
 
 class FlowAction(IntEnum):
@@ -157,6 +161,16 @@ def flow_from_l3_actions(
     keep = action != Action.NONE
     return _flow(instrument_id, "l3", ts_event[keep], _L3_TO_FLOW[action[keep]], side[keep], price[keep],
                  size[keep], order_id[keep], None if new_id is None else new_id[keep])
+
+
+def flow_from_itch(columns: BookColumns, locate: int, instrument_id: str, midnight_ns: int = 0) -> OrderFlow:
+    """The flow of one stock (its ``locate`` code) from ITCH 5.0 book columns
+    (:func:`~tradeforge.data.itch.book.book_columns`): adds, executions, cancels, deletes and
+    replaces; exchange time is ``midnight_ns`` + the messages' nanoseconds after midnight."""
+    idx = np.flatnonzero(columns.locate == locate)
+    c = columns.take(idx)
+    return flow_from_l3_actions(instrument_id, c.timestamp.astype(np.int64) + midnight_ns, c.action, c.order_id,
+                                c.side, c.price, c.size, c.new_id)
 
 
 def flow_from_lobster(
