@@ -89,6 +89,7 @@ class Kernel:
         if self.risk.needs_market_data:  # only then: prices cost the risk engine a call per event
             for topic, handler in self._data_topics:
                 self.bus.subscribe(topic, getattr(self.risk, handler), priority=RISK_PRIORITY)
+            self.risk.state.marked = True
         for strategy in self.strategies:
             strategy.on_start()
 

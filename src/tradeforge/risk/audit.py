@@ -38,7 +38,6 @@ class AuditRecord(msgspec.Struct, frozen=True, omit_defaults=True):
     why: str = ""
 
 
-_FIELDS = AuditRecord.__struct_fields__
 
 
 class AuditLog:
@@ -71,7 +70,7 @@ class AuditLog:
 
     def flush(self) -> None:
         rows, self._rows = self._rows, []
-        recs = [AuditRecord(**dict(zip(_FIELDS, r, strict=False))) for r in rows]
+        recs = [AuditRecord(*r) for r in rows]
         if self.path is None:
             self._kept.extend(recs)
             return

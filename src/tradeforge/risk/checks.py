@@ -199,7 +199,8 @@ class BuyingPower:
                 if o is not order and o.leaves_qty and not o.reduce_only:
                     reserved += self._order_cost(o, ctx.instruments(o.instrument_id), ctx, o.leaves_qty)
         need = self._order_cost(order, inst, ctx, ctx.increasing_qty)
-        available = min(pf.cash, pf.equity()) - pf.margin_used() - reserved
+        margin = st.margin_used if st is not None and st.marked else pf.margin_used()  # O(1) when the books see prices
+        available = min(pf.cash, pf.equity()) - margin - reserved
         if need > available:
             return f"insufficient buying power: needs {raw_to_str(need, 9)}, available {raw_to_str(available, 9)}"
         return None

@@ -79,7 +79,7 @@ class MaxOpenOrders:
             lim = table.get(key, default)
             if lim is None:
                 continue
-            a = st.agg(kind, key)
+            a = st.aggs[kind].get(key)
             n = 0 if a is None else a.open_count
             if n >= lim:
                 return f"{n} open orders for {label(kind, key)}, limit {lim}"

@@ -99,7 +99,7 @@ class ExposureLimit:
             lim = table.get(key, default)
             if lim is None:
                 continue
-            a = st.agg(kind, key)
+            a = st.aggs[kind].get(key)
             worst = n if a is None else a.gross + max(a.open_buy, a.open_sell) + n
             if worst > lim:
                 return f"gross exposure would reach {_money(worst)}, over the {label(kind, key)} limit {_money(lim)}"
@@ -108,7 +108,7 @@ class ExposureLimit:
             lim = table.get(key, default)
             if lim is None:
                 continue
-            a = st.agg(kind, key)
+            a = st.aggs[kind].get(key)
             net, ob, os_ = (a.net, a.open_buy, a.open_sell) if a is not None else (0, 0, 0)
             worst = net + ob + n if buy else -(net - os_ - n)
             if worst > lim:
@@ -138,7 +138,7 @@ class ConcentrationLimit:
             bps = table.get(key, default)
             if bps is None:
                 continue
-            a = st.agg(kind, key)
+            a = st.aggs[kind].get(key)
             worst = ctx.notional if a is None else a.gross + max(a.open_buy, a.open_sell) + ctx.notional
             if worst * 10_000 > bps * equity:
                 share = worst * 100 / equity if equity > 0 else float("inf")
@@ -170,7 +170,7 @@ class LossLimit:
                 lim = table.get(key, default)
                 if lim is None:
                     continue
-                a = st.agg(kind, key)
+                a = st.aggs[kind].get(key)
                 if a is None:
                     continue
                 v = loss(a, what)

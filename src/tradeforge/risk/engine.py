@@ -258,8 +258,8 @@ class RiskEngine:
         t = st.tracked.get(order.client_order_id)
         leaves = order.leaves_qty
         qty = ctx.qty = leaves if t is None else leaves - t.leaves
-        # increasing quantity (inlined :meth:`increasing_quantity`)
-        net = self.portfolio.net_quantity(iid)
+        # increasing quantity (inlined :meth:`increasing_quantity`; the books follow fills once attached)
+        net = ir.total.qty if self._bus is not None else self.portfolio.net_quantity(iid)
         signed = leaves if order.side is OrderSide.BUY else -leaves
         if net == 0 or (net > 0) == (signed > 0):
             ctx.increasing_qty = leaves

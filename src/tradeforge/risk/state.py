@@ -77,8 +77,8 @@ class InstRisk:
     """Per-instrument state: reference prices with their times, volume, the account-wide cell."""
 
     __slots__ = (
-        "adv", "cells", "day", "day_volume", "factor", "inst", "last", "last_ts", "last_volume", "mark", "mark_ts",
-        "mid", "mid_ts", "open_orders", "sector", "total", "venue", "volumes",
+        "adv", "cells", "day", "day_volume", "factor", "inst", "last", "last_ts", "last_volume", "margin",
+        "margin_bps", "mark", "mark_ts", "mid", "mid_ts", "open_orders", "sector", "total", "venue", "volumes",
     )
 
     def __init__(self, inst: Instrument, sector: str, total: Cell) -> None:
@@ -100,6 +100,8 @@ class InstRisk:
         self.total = total  # the instrument's net position over all strategies
         self.cells: list[Cell] = [total]  # total first, then one per strategy and per account
         self.open_orders: dict[str, Order] = {}
+        self.margin_bps = 0 if inst.cash_settled else inst.margin_init_bps
+        self.margin = 0  # initial margin of the position at mark (margined instruments)
 
 
 class Tracked:
@@ -140,6 +142,8 @@ class RiskState:
         self.rolling_window_ns = 0
         self.cost_of: Callable[[Order, Instrument, int, int], int] | None = None  # buying-power cost of an order
         self.portfolio_reserved = 0  # buying-power cost of open orders (when ``cost_of`` is set)
+        self.margin_used = 0  # initial margin of all positions at mark, as Portfolio.margin_used()
+        self.marked = False  # True when every price reaches the books (then margin_used is current)
 
     # -- lookups --
     def _agg(self, kind: str, key: str) -> Agg:
@@ -268,9 +272,17 @@ class RiskState:
                 pnl = agg.cash_flow + agg.net
                 if pnl > agg.day_peak:
                     agg.day_peak = pnl
+        if ir.margin_bps:
+            self._remargin(ir)
         t = self.tracked.get(fill.client_order_id)
         if t is not None:
             self.sync(t)
+
+    def _remargin(self, ir: InstRisk) -> None:
+        q = ir.total.qty
+        m = (q if q > 0 else -q) * ir.mark * ir.factor * ir.margin_bps // 10_000  # type: ignore[operator]
+        self.margin_used += m - ir.margin
+        ir.margin = m
 
     # -- market data --
     def mark(self, ir: InstRisk, px: int, ts: int) -> None:
@@ -292,6 +304,8 @@ class RiskState:
                     pnl = agg.cash_flow + agg.net
                     if pnl > agg.day_peak:
                         agg.day_peak = pnl
+        if ir.margin_bps and ir.total.qty:
+            self._remargin(ir)
 
     def add_volume(self, ir: InstRisk, volume: int, ts: int) -> None:
         """Accumulate a bar's volume into its UTC day; completed days feed the average daily volume."""
