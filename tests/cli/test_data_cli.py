@@ -133,7 +133,8 @@ def _table_rows(stdout: str) -> dict[str, list[str]]:
 
 #: Files of the repository's data/ that are not market data (or duplicate one), with a reason.
 NOT_IMPORTED = {"daily/sp500_gics_sectors_2020.csv", "itch/itch50_message_types.csv",
-                "l3/LOBSTER_SampleFiles_ReadMe.txt", "l3/esh4-glbx-mdp3-20231225.mbo.csv.gz"}
+                "l3/LOBSTER_SampleFiles_ReadMe.txt", "l3/esh4-glbx-mdp3-20231225.mbo.csv.gz",
+                "fix/FIX44.xml", "fix/quickfix-1.16.0_fill_acceptor_session.messages.log"}
 L3_IDS = {"AMZN.XNAS", "ESH4.GLBX", "ALC.XNAS", "BOB.XNAS", "CHAR.XNAS"}
 
 
@@ -146,7 +147,7 @@ def test_import_shared_then_ls_shows_every_instrument(tmp_path: Path) -> None:
     # every file of data/ is in the report: market data imported with rows, the rest skipped with a reason
     rows = _table_rows(proc.stdout)
     files = {p.relative_to(DATA).as_posix() for p in DATA.rglob("*") if p.is_file()
-             and p.parts[len(DATA.parts)] != "instruments" and not p.name.lower().startswith("readme")}
+             and p.parts[len(DATA.parts)] != "instruments" and not p.name.lower().startswith(("readme", "license"))}
     assert set(rows) == files
     skipped = {f for f, cells in rows.items() if cells[-1].startswith("skipped:")}
     assert skipped == NOT_IMPORTED
