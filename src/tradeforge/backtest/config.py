@@ -13,6 +13,8 @@ from typing import Any, Literal
 
 import msgspec
 
+from tradeforge.risk.config import CollarConfig, LimitConfig, UnwindConfig, VarConfig
+
 
 class ConfigError(ValueError):
     """The configuration is invalid; the message names the file and the key."""
@@ -40,8 +42,9 @@ class InstrumentsConfig(_Cfg, kw_only=True, forbid_unknown_fields=True, frozen=T
 
 
 class DataConfig(_Cfg, kw_only=True, forbid_unknown_fields=True, frozen=True):
-    kind: Literal["bars", "quotes", "trades"]
+    kind: Literal["bars", "quotes", "trades", "lobster", "mbo"]  # lobster / mbo: L3 order flow
     path: str | None = None  # a file to load, or:
+    orderbook: str | None = None  # lobster: the orderbook file (reveals levels the messages do not show)
     catalog: str | None = None  # a catalog folder made by `tradeforge data import` (streamed from disk)
     instrument_ids: list[str] | None = None  # catalog: several series of this kind
     instrument_id: str | None = None
@@ -73,8 +76,21 @@ class SlippageConfig(_Cfg, kw_only=True, forbid_unknown_fields=True, frozen=True
     probability: float = 0.0
 
 
+class QueueConfig(_Cfg, kw_only=True, forbid_unknown_fields=True, frozen=True):
+    """L2/L1 queue position model of a book-replay venue."""
+
+    model: Literal["risk_averse", "probabilistic"] = "risk_averse"
+    shape: Literal["power", "log"] = "power"
+    n: float = 2.0  # power shape exponent
+    scale: float = 1.0  # log shape scale
+    random: bool = False  # probabilistic: draw each cancel (seeded by run.seed) instead of the expectation
+
+
 class VenueConfig(_Cfg, kw_only=True, forbid_unknown_fields=True, frozen=True):
     name: str
+    fidelity: Literal["l3", "l2", "l1"] | None = None  # replay order flow (lobster / mbo data) at this level
+    queue: QueueConfig = QueueConfig()
+    latency: dict[str, dict[str, Any]] = {}  # replay venues: {feed|entry|response = {kind = ..., ...}}
     participation: float = 1.0
     limit_fill: Literal["through", "touch"] = "through"
     latency_ns: int = 0
@@ -95,6 +111,19 @@ class RiskConfig(_Cfg, kw_only=True, forbid_unknown_fields=True, frozen=True):
     buying_power: bool = True
     market_buffer_bps: int = 100
     allow_short: bool = False
+    # the full risk engine (see tradeforge.risk.config and docs/risk.md)
+    limit: list[LimitConfig] = []
+    sectors_file: str | None = None  # ticker,sector CSV; ids are TICKER.{sectors_venue}
+    sectors_venue: str | None = None
+    accounts: dict[str, str] = {}  # strategy id -> account
+    restricted: list[str] = []
+    duplicate_window: str | None = None
+    self_trade: bool = False
+    lot_tick: bool = False
+    collar: CollarConfig | None = None
+    unwind: UnwindConfig = UnwindConfig()
+    var: VarConfig | None = None
+    audit: bool = True  # write risk_audit.jsonl and risk_summary.json with the results
 
 
 class StrategyConfig(_Cfg, kw_only=True, forbid_unknown_fields=True, frozen=True):
@@ -168,6 +197,16 @@ def _check_semantics(cfg: BacktestConfig, source: str) -> None:
                     raise ValueError("the end must be after the start")
             except ValueError as exc:
                 raise ConfigError(f"{source}: venue[{i}].down[{k}]: {exc}") from None
+        if v.latency:
+            from tradeforge.venues.latency import DistributionLatency
+
+            if v.fidelity is None:
+                raise ConfigError(f"{source}: venue[{i}].latency: latency legs are for replay venues (fidelity); "
+                                  "bar/quote venues take latency_ns")
+            try:
+                DistributionLatency.from_config(v.latency)
+            except (ValueError, TypeError) as exc:
+                raise ConfigError(f"{source}: venue[{i}].latency: {exc}") from None
         money(f"venue[{i}].fees.per_unit", v.fees.per_unit)
         money(f"venue[{i}].fees.minimum", v.fees.minimum)
     for i, d in enumerate(cfg.data):
@@ -182,6 +221,12 @@ def _check_semantics(cfg: BacktestConfig, source: str) -> None:
                     "(`tradeforge data import`); calendar applies to file sources"
                 )
             continue
+        if d.kind in ("lobster", "mbo"):
+            if d.instrument_id is None:
+                raise ConfigError(f"{source}: data[{i}].instrument_id: required for {d.kind} order flow")
+            continue
+        if d.orderbook is not None:
+            raise ConfigError(f"{source}: data[{i}].orderbook: only for kind = \"lobster\"")
         if d.kind == "bars" and d.interval is None:
             raise ConfigError(f"{source}: data[{i}].interval: required for bars (e.g. \"1m\", \"1d\")")
         if d.instrument_id is None and d.symbol_column is None:

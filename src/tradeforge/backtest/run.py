@@ -6,30 +6,40 @@ import dataclasses
 from collections import Counter
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
 from tradeforge.backtest.config import (
     BacktestConfig,
+    ConfigError,
     DataConfig,
     FeeConfig,
     SlippageConfig,
+    VenueConfig,
     load_config,
     parse_interval_ns,
 )
 from tradeforge.backtest.engine import BacktestEngine, load_strategy_class
 from tradeforge.backtest.result import BacktestResult
 from tradeforge.data.columns import Columns
+from tradeforge.data.databento import load_dbn_mbo
 from tradeforge.data.errors import BadRecord, BadRecordPolicy
 from tradeforge.data.integrity import validate
 from tradeforge.data.loaders import load_csv_bars, load_csv_quotes, load_parquet_quotes, load_parquet_trades
+from tradeforge.data.lobster import read_lobster_messages, read_lobster_orderbook
 from tradeforge.model.calendar import cme_globex_calendar, nyse_calendar
 from tradeforge.model.enums import OmsType, TradingState
 from tradeforge.model.fixed import MONEY_PRECISION, parse_raw
 from tradeforge.model.instruments import InstrumentProvider
 from tradeforge.model.timeutil import parse_timestamp_ns
 from tradeforge.risk.checks import BuyingPower, MaxOrderNotional, MaxOrderQuantity, PriceCollar, RiskCheck
+from tradeforge.risk.config import build_risk
 from tradeforge.venues.fees import BpsFee, FeeModel, NoFee, PerUnitFee
+from tradeforge.venues.latency import DistributionLatency
+from tradeforge.venues.queue import LogShape, PowerShape, ProbabilisticQueue, QueueModel, RiskAverseQueue
+from tradeforge.venues.replay.flow import flow_from_lobster, flow_from_mbo
+from tradeforge.venues.replay.venue import BookReplayVenue, ReplayVenueConfig
 from tradeforge.venues.simulated import SimulatedVenueConfig
 from tradeforge.venues.slippage import FixedTickSlippage, NoSlippage, RandomTickSlippage, SlippageModel
 
@@ -150,18 +160,36 @@ def _risk_checks(cfg: BacktestConfig, instruments: InstrumentProvider) -> list[R
     return checks
 
 
+def _risk_engine(cfg: BacktestConfig, base: Path) -> tuple[list[RiskCheck], dict[str, Any]]:
+    """The full risk engine's checks (run before the basic ones) and its options, from ``[risk]``."""
+    r = cfg.risk
+    try:
+        return build_risk(
+            r.limit, base=base, sectors_file=r.sectors_file, sectors_venue=r.sectors_venue, accounts=r.accounts,
+            restricted=r.restricted, duplicate_window=r.duplicate_window, self_trade=r.self_trade,
+            lot_tick=r.lot_tick, collar=r.collar, unwind=r.unwind, var=r.var, seed=cfg.run.seed,
+        )
+    except (ValueError, OSError) as exc:
+        raise ConfigError(f"risk: {exc}") from None
+
+
 def build_engine(cfg: BacktestConfig, base: Path, on_load: Callable[[str], None] | None = None) -> BacktestEngine:
     """Everything a config describes, assembled and loaded, ready to :meth:`~BacktestEngine.run`."""
     instruments = load_instruments(cfg, base)
+    risk_checks, risk_options = _risk_engine(cfg, base)
     engine = BacktestEngine(
         instruments, cfg.run.currency, _money(cfg.run.starting_cash),
         oms_type=OmsType(cfg.run.oms.upper()),
-        risk_checks=_risk_checks(cfg, instruments),
+        risk_checks=[*risk_checks, *_risk_checks(cfg, instruments)],
+        risk_options=risk_options,
         trading_state=TradingState(cfg.risk.trading_state.upper()),
         chunk_size=cfg.run.chunk_size,
         check_invariant=cfg.run.check_invariant,
     )
     for v in cfg.venue:
+        if v.fidelity is not None:
+            engine.add_replay_venue(_replay_venue(v, cfg.run.seed), _fee_model(v.fees))
+            continue
         calendar = _CALENDARS[v.calendar]() if v.calendar is not None else None
         down = tuple((parse_timestamp_ns(a), parse_timestamp_ns(b)) for a, b in v.down)
         vc = SimulatedVenueConfig(
@@ -173,6 +201,9 @@ def build_engine(cfg: BacktestConfig, base: Path, on_load: Callable[[str], None]
     for d in cfg.data:
         if on_load is not None:
             on_load(d.path or str(d.catalog))
+        if d.kind in ("lobster", "mbo"):
+            _add_order_flow(engine, d, base, instruments, start, end)
+            continue
         if d.catalog is not None:  # streamed from disk, batch by batch
             for iid in d.instrument_ids or [d.instrument_id]:
                 engine.add_catalog(base / d.catalog, d.kind, str(iid), start, end)
@@ -193,6 +224,50 @@ def build_engine(cfg: BacktestConfig, base: Path, on_load: Callable[[str], None]
             params["instruments"] = sorted({st.instrument_id for st in engine.streams})
         engine.add_strategy(cls(s.id, params))
     return engine
+
+
+def _replay_venue(v: VenueConfig, seed: int) -> ReplayVenueConfig:
+    q = v.queue
+    if q.model == "risk_averse":
+        queue: QueueModel = RiskAverseQueue()
+    else:
+        shape = PowerShape(q.n) if q.shape == "power" else LogShape(q.scale)
+        queue = ProbabilisticQueue(shape, seed if q.random else None)
+    latency = DistributionLatency.from_config(v.latency, seed) if v.latency else None
+    down = tuple((parse_timestamp_ns(a), parse_timestamp_ns(b)) for a, b in v.down)
+    return ReplayVenueConfig(v.name, v.fidelity or "l3", queue, latency, down, v.reject_rate, seed)
+
+
+def _add_order_flow(
+    engine: BacktestEngine, d: DataConfig, base: Path, instruments: InstrumentProvider,
+    start: int | None, end: int | None,
+) -> None:
+    """An L3 order flow (LOBSTER message + orderbook files, or Databento MBO) through its venue."""
+    assert d.path is not None and d.instrument_id is not None
+    inst = instruments.get(d.instrument_id)
+    policy = BadRecordPolicy(d.bad_records)
+    if d.kind == "lobster":
+        msgs, bad = read_lobster_messages(base / d.path, policy=policy)
+        ob = None
+        if d.orderbook is not None:
+            ob, more = read_lobster_orderbook(base / d.orderbook, policy=policy)
+            bad = [*bad, *more]
+        flow = flow_from_lobster(msgs, ob, str(inst.id))
+    else:
+        cols, bad = load_dbn_mbo(base / d.path, instrument=inst, policy=policy)
+        flow = flow_from_mbo(cols)
+    engine.quarantined.extend(bad)
+    if start is not None or end is not None:
+        ts = flow.ts_event
+        keep = np.ones(len(ts), dtype=bool)
+        if start is not None:
+            keep &= ts >= start
+        if end is not None:
+            keep &= ts < end
+        flow = flow.take(np.flatnonzero(keep))
+    venue = engine.venues.get(inst.venue)
+    feed = venue.latency if isinstance(venue, BookReplayVenue) else None
+    engine.add_order_flow(flow, feed)
 
 
 def _window(c: Columns, start: int | None, end: int | None) -> Columns:
@@ -217,4 +292,6 @@ def run_backtest(
     result = engine.run(progress)
     if out_dir is not None:
         result.write(out_dir)
+        if cfg.risk.audit:
+            engine.risk.write_results(out_dir)
     return result
