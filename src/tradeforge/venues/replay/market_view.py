@@ -18,11 +18,13 @@ from dataclasses import dataclass
 import numpy as np
 
 from tradeforge.data.columns import QuoteColumns, TradeColumns
+from tradeforge.model.data import QuoteTick, TradeTick
+from tradeforge.model.enums import AggressorSide
 from tradeforge.venues.latency import LatencyModel
 from tradeforge.venues.replay.book import ReplayBook
-from tradeforge.venues.replay.flow import FlowAction, OrderFlow, _flow
+from tradeforge.venues.replay.flow import FlowAction, FlowMessage, OrderFlow, _flow
 
-__all__ = ["DerivedFlows", "derive", "market_view"]
+__all__ = ["DerivedFlows", "LiveMarketView", "derive", "market_view"]
 
 _ADD, _CANCEL, _DELETE, _EXECUTE, _REPLACE, _MODIFY, _FILL, _TRADE, _LEVEL, _REVEAL, _CLEAR, _TOP, _PRINT = (
     int(a) for a in FlowAction
@@ -173,3 +175,34 @@ def market_view(
     quotes = QuoteColumns(q.instrument_id, q.ts_event, delayed(q.ts_event), q.bid, q.ask, q.bid_size, q.ask_size)
     trades = TradeColumns(t.instrument_id, t.ts_event, delayed(t.ts_event), t.price, t.size, t.aggressor, t.trade_id)
     return quotes, trades
+
+
+_AGGRESSOR = {1: AggressorSide.SELLER, -1: AggressorSide.BUYER, 0: AggressorSide.NONE}  # by resting side
+
+
+class LiveMarketView:
+    """The market view of a flow arriving live (paper trading): after the venue has applied a
+    message to its book, :meth:`after` gives the quote (when the touch changed) and the trade print
+    it makes, stamped ``ts_init = now`` -- what :func:`derive` and :func:`market_view` make for a
+    backtest, one message at a time."""
+
+    def __init__(self, instrument_id: str) -> None:
+        self.instrument_id = instrument_id
+        self._top = (0, 0, 0, 0)
+        self._trades = 0
+
+    def after(self, m: FlowMessage, book: ReplayBook, now: int) -> tuple[QuoteTick | None, TradeTick | None]:
+        trade = None
+        a = m.action
+        if a in (_EXECUTE, _TRADE, _PRINT):
+            self._trades += 1
+            trade = TradeTick(self.instrument_id, m.price, m.size, _AGGRESSOR[m.side if a != _PRINT else 0],
+                              str(self._trades), m.ts_event, now)
+        bb, ba = book.best(1), book.best(-1)
+        top = (bb.price if bb else 0, bb.size if bb else 0, ba.price if ba else 0, ba.size if ba else 0)
+        quote = None
+        if top != self._top:
+            self._top = top
+            if top[1] > 0 and top[3] > 0:
+                quote = QuoteTick(self.instrument_id, top[0], top[2], top[1], top[3], m.ts_event, now)
+        return quote, trade
