@@ -14,12 +14,14 @@ from rich.table import Table
 from tradeforge.backtest.config import ConfigError
 from tradeforge.cli.data import data_app
 from tradeforge.cli.pairs import pairs_app
+from tradeforge.cli.sim import sim_app
 from tradeforge.data.errors import BadRecordError
 from tradeforge.model.instruments import InstrumentError
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, help="tradeforge: research to live, one code path.")
 app.add_typer(data_app, name="data")
 app.add_typer(pairs_app, name="pairs")
+app.add_typer(sim_app, name="sim")
 console = Console()
 
 _SUMMARY_ROWS = (
