@@ -160,6 +160,12 @@ def _risk_checks(cfg: BacktestConfig, instruments: InstrumentProvider) -> list[R
     return checks
 
 
+def _ordered(basic: list[RiskCheck], full: list[RiskCheck]) -> list[RiskCheck]:
+    """Fat-finger and collar checks first, then the full engine's, buying power last."""
+    bp = [c for c in basic if isinstance(c, BuyingPower)]
+    return [*(c for c in basic if not isinstance(c, BuyingPower)), *full, *bp]
+
+
 def _risk_engine(cfg: BacktestConfig, base: Path) -> tuple[list[RiskCheck], dict[str, Any]]:
     """The full risk engine's checks (run before the basic ones) and its options, from ``[risk]``."""
     r = cfg.risk
@@ -180,7 +186,7 @@ def build_engine(cfg: BacktestConfig, base: Path, on_load: Callable[[str], None]
     engine = BacktestEngine(
         instruments, cfg.run.currency, _money(cfg.run.starting_cash),
         oms_type=OmsType(cfg.run.oms.upper()),
-        risk_checks=[*risk_checks, *_risk_checks(cfg, instruments)],
+        risk_checks=_ordered(_risk_checks(cfg, instruments), risk_checks),
         risk_options=risk_options,
         trading_state=TradingState(cfg.risk.trading_state.upper()),
         chunk_size=cfg.run.chunk_size,

@@ -53,6 +53,9 @@ class RiskContext:
     notional: int = 0
     #: what the effective trading state comes from ("" = the whole system)
     state_scope: str = ""
+    #: ``increasing_qty`` judged on the position of the scope the state comes from (a REDUCING
+    #: strategy may cut its own position even where that adds to the account's net position)
+    state_increasing_qty: int = 0
 
 
 class RiskCheck(Protocol):
@@ -78,7 +81,7 @@ class TradingStateCheck:
     def check(self, order: Order, ctx: RiskContext) -> str | None:
         if ctx.trading_state is TradingState.HALTED:
             return f"trading is halted for {ctx.state_scope}" if ctx.state_scope else "trading is halted"
-        if ctx.trading_state is TradingState.REDUCING and ctx.increasing_qty > 0:
+        if ctx.trading_state is TradingState.REDUCING and ctx.state_increasing_qty > 0:
             where = f" for {ctx.state_scope}" if ctx.state_scope else ""
             return f"trading state is REDUCING{where} and the order would increase the position"
         return None

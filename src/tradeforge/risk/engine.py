@@ -242,7 +242,9 @@ class RiskEngine:
         ir = st.inst.get(iid)
         if ir is None:
             ir = st.instrument(iid)
-        if now_ns >= st.next_day_ns:
+        if now_ns >= st.next_day_ns:  # a new day before any price of it: judge the old day first
+            if self.monitors and self._last_ts >= 0:
+                self.evaluate()
             st.roll(now_ns)
         ctx = self._ctx
         ctx.instrument = ir.inst
@@ -272,7 +274,15 @@ class RiskEngine:
                 px = ir.mark if ir.mark is not None else self.portfolio.last_price(iid)
         ctx.px = px
         ctx.notional = 0 if px is None or qty <= 0 else qty * (px if px >= 0 else -px) * ir.factor
-        ctx.trading_state, ctx.state_scope = self.states.effective(sid, iid, ir.venue, account)
+        state, where = ctx.trading_state, ctx.state_scope = self.states.effective(sid, iid, ir.venue, account)
+        ctx.state_increasing_qty = ctx.increasing_qty
+        if state is REDUCING and where.startswith((STRATEGY, ACCOUNT)):  # judged on that scope's position
+            cell = st.strategy_cell(sid, iid) if where.startswith(STRATEGY) else st.account_cell(account, iid)
+            pos = cell.qty if cell is not None else 0
+            if pos == 0 or (pos > 0) == (signed > 0):
+                ctx.state_increasing_qty = leaves
+            else:
+                ctx.state_increasing_qty = max(0, leaves - abs(pos))
         for check in self.checks:
             reason = check.check(order, ctx)
             if reason is not None:
@@ -474,6 +484,19 @@ class RiskEngine:
             raise ValueError(f"unknown risk command {action!r}")
 
     # -- results --
+    def write_results(self, folder: str | Path) -> None:
+        """``risk_summary.json`` (counters, states, unwinds, last VaR), ``risk_audit.jsonl`` (the audit
+        trail) and ``risk_events.jsonl`` (every risk event but denials, which the audit holds)."""
+        out = Path(folder)
+        out.mkdir(parents=True, exist_ok=True)
+        enc = msgspec.json.Encoder(enc_hook=str)
+        (out / "risk_summary.json").write_bytes(msgspec.json.format(enc.encode(self.summary()), indent=2) + b"\n")
+        if self.audit.path is None:
+            self.audit.write(out / "risk_audit.jsonl")
+        else:
+            self.audit.flush()
+        (out / "risk_events.jsonl").write_bytes(enc.encode_lines(self.events))
+
     def summary(self) -> dict[str, Any]:
         """Counters and states for results (``risk_summary.json``)."""
         return {

@@ -1,11 +1,12 @@
 """Orderly de-risking: reduce a scope's positions over a horizon with passive, participation-capped orders.
 
-Every ``interval_ns`` (engine clock timers) each position of the scope gets one working reduce-only
+Every ``interval_ns`` (engine clock timers) each position of the scope has one working reduce-only
 limit order at the latest mark (a sell never below it, a buy never above it), sized so the position
-follows a straight line to zero at ``horizon_ns``, capped at ``participation`` of the last bar's
-volume. The previous slice's unfilled order is canceled first. Every order passes the risk gate again
-(the scope is REDUCING, so only reducing orders pass). :meth:`Unwind.escalate` (a hard limit was
-reached) replaces the working orders with market orders for everything left.
+follows a straight line to zero at ``horizon_ns`` and capped at ``participation`` of the last bar's
+volume; each slice re-sizes and re-prices it in place (a modify, so it keeps working through the
+next bar). Every order and modify passes the risk gate again (the scope is REDUCING, so only reducing
+orders pass). :meth:`Unwind.escalate` (a hard limit was reached) replaces the working orders with
+market orders for everything left.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from collections.abc import Callable
 from typing import Protocol
 
 from tradeforge.core.clock import Clock, TimeEvent
-from tradeforge.model.enums import OrderSide, OrderType, TimeInForce
+from tradeforge.model.enums import OrderSide, OrderStatus, OrderType, TimeInForce
 from tradeforge.model.orders import Order
 from tradeforge.risk.state import RiskState
 
@@ -27,6 +28,10 @@ class Trading(Protocol):
     def submit_order(self, order: Order) -> Order: ...
 
     def cancel_order(self, order: Order) -> None: ...
+
+    def modify_order(
+        self, order: Order, quantity: int | None = None, price: int | None = None, trigger_price: int | None = None
+    ) -> None: ...
 
     def open_orders(self, strategy_id: str | None = None, instrument_id: str | None = None) -> list[Order]: ...
 
@@ -80,17 +85,20 @@ class Unwind:
         self.log("complete", why)
 
     def step(self, now_ns: int) -> None:
-        """One slice: cancel what did not fill, send the next order per position still open."""
+        """One slice per position still open: re-size and re-price its working order (or send one)."""
         if self.done:
             return
         frac_left = max(0, self.horizon_ns - (now_ns - self.start_ns)) / self.horizon_ns
         open_left = 0
         for (sid, iid), q0 in self.start.items():
             cur = self.state.strategy_cell(sid, iid).qty
-            prev = self.working.pop((sid, iid), None)
-            if prev is not None and prev.is_open:
-                self.trading.cancel_order(prev)
+            prev = self.working.get((sid, iid))
+            if prev is not None and not prev.is_open:
+                del self.working[(sid, iid)]
+                prev = None
             if cur == 0 or (cur > 0) != (q0 > 0):
+                if prev is not None:
+                    self.trading.cancel_order(prev)
                 continue
             open_left += 1
             ir = self.state.instrument(iid)
@@ -106,13 +114,22 @@ class Unwind:
             if qty <= 0 or ir.mark is None:
                 continue
             side = OrderSide.SELL if cur > 0 else OrderSide.BUY
+            tick = ir.inst.tick_size_raw
+            px = -(-ir.mark // tick) * tick if side is OrderSide.SELL else ir.mark // tick * tick
+            if prev is not None and not self.aggressive:
+                # re-price and re-size the working order in place (it keeps working through the next bar)
+                if prev.status in (OrderStatus.ACCEPTED, OrderStatus.PARTIALLY_FILLED) and (
+                        prev.leaves_qty != qty or prev.price != px):
+                    self.trading.modify_order(prev, quantity=prev.filled_qty + qty, price=px)
+                continue
+            if prev is not None:
+                self.trading.cancel_order(prev)
+                self.working.pop((sid, iid), None)
             self._n += 1
             coid = f"{sid}-U{self.name}-{self._n}"
             if self.aggressive:
                 order = Order(coid, sid, iid, side, OrderType.MARKET, qty, now_ns, reduce_only=True, tags=(UNWIND_TAG,))
             else:
-                tick = ir.inst.tick_size_raw
-                px = -(-ir.mark // tick) * tick if side is OrderSide.SELL else ir.mark // tick * tick
                 order = Order(coid, sid, iid, side, OrderType.LIMIT, qty, now_ns, price=px,
                               time_in_force=TimeInForce.GTC, reduce_only=True, tags=(UNWIND_TAG,))
             self.orders.append(order)

@@ -70,8 +70,8 @@ class VarMonitor:
             self._runs += 1
             for res in (historical_var(r, w, self.alpha), parametric_var(w, alpha=self.alpha, factor=a),
                         monte_carlo_var(w, alpha=self.alpha, n=self.mc_paths, seed=self.seed + self._runs, factor=a)):
-                var[res.method] = round(res.var, 2)
-                es[res.method] = round(res.es, 2)
+                var[res.method] = round(res.var, 2) + 0.0  # no -0.0
+                es[res.method] = round(res.es, 2) + 0.0
         rep = RiskReport(now_ns, self.equity(), p.cash_flow + p.net - p.day_start, p.gross, p.net, var, es)
         self.reports.append(rep)
         return rep
