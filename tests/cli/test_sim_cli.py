@@ -7,8 +7,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+from tradeforge.backtest.calibrate import venue_config_from_toml
 from tradeforge.venues.queue import ProbabilisticQueue, RiskAverseQueue
-from tradeforge.venues.replay.calibrate import venue_config_from_toml
 
 ROOT = Path(__file__).resolve().parents[2]
 DATA = ROOT / "data"

@@ -61,13 +61,33 @@ class DataConfig(_Cfg, kw_only=True, forbid_unknown_fields=True, frozen=True):
     calendar: Literal["nyse", "cme"] | None = None  # bars: report bars missing from this session calendar
 
 
+class FeeTierConfig(_Cfg, kw_only=True, forbid_unknown_fields=True, frozen=True):
+    volume: str  # trailing traded notional (account currency) from which this tier applies
+    maker_bps: float
+    taker_bps: float
+
+
 class FeeConfig(_Cfg, kw_only=True, forbid_unknown_fields=True, frozen=True):
-    model: Literal["none", "per_unit", "bps"] = "none"
+    model: Literal["none", "per_unit", "bps", "tiered"] = "none"
     per_unit: str = "0"
     minimum: str = "0"
     max_bps: int | None = None
-    maker_bps: float = 0.0
+    maker_bps: float = 0.0  # negative: a rebate
     taker_bps: float = 0.0
+    tiers: list[FeeTierConfig] = []  # tiered: the first starts at volume "0"
+    window_days: int = 30  # tiered: trailing volume window
+
+
+class ImpactConfig(_Cfg, kw_only=True, forbid_unknown_fields=True, frozen=True):
+    """Market impact on taker fills for coarse data (bars, quotes, trades)."""
+
+    model: Literal["none", "sqrt", "almgren_chriss"] = "none"
+    eta: float = 1.0  # sqrt: dimensionless; almgren_chriss: price per (unit per second)
+    gamma: float = 0.0  # almgren_chriss permanent: price per unit
+    sigma: float | None = None  # sqrt: daily volatility as a fraction (0.02 = 2 %)
+    adv: str | None = None  # sqrt: average daily volume (instrument units) until the bars teach it
+    horizon: str | None = None  # almgren_chriss: time the parent order is worked, e.g. "30m"
+    rounding: Literal["nearest", "adverse", "none"] = "nearest"
 
 
 class SlippageConfig(_Cfg, kw_only=True, forbid_unknown_fields=True, frozen=True):
@@ -99,6 +119,9 @@ class VenueConfig(_Cfg, kw_only=True, forbid_unknown_fields=True, frozen=True):
     reject_rate: float = 0.0  # share of new orders rejected at random (seeded by run.seed)
     fees: FeeConfig = FeeConfig()
     slippage: SlippageConfig = SlippageConfig()
+    impact: ImpactConfig = ImpactConfig()
+    trade_participation: float | None = None  # cap of fills driven by trade prints, share of traded volume
+    participation_window: str = "1m"
 
 
 class RiskConfig(_Cfg, kw_only=True, forbid_unknown_fields=True, frozen=True):
@@ -207,6 +230,24 @@ def _check_semantics(cfg: BacktestConfig, source: str) -> None:
                 DistributionLatency.from_config(v.latency)
             except (ValueError, TypeError) as exc:
                 raise ConfigError(f"{source}: venue[{i}].latency: {exc}") from None
+        if v.fees.model == "tiered":
+            if not v.fees.tiers or v.fees.tiers[0].volume.strip() not in ("0", "0.0"):
+                raise ConfigError(f"{source}: venue[{i}].fees.tiers: a tiered fee needs tiers, the first at volume \"0\"")
+            for k, t in enumerate(v.fees.tiers):
+                money(f"venue[{i}].fees.tiers[{k}].volume", t.volume)
+        im = v.impact
+        if im.model == "sqrt" and im.sigma is None:
+            raise ConfigError(f"{source}: venue[{i}].impact.sigma: required for the square-root model")
+        if im.model == "almgren_chriss" and im.horizon is None:
+            raise ConfigError(f"{source}: venue[{i}].impact.horizon: required for Almgren-Chriss (e.g. \"30m\")")
+        for key, text in (("impact.horizon", im.horizon), ("participation_window", v.participation_window)):
+            if text is not None:
+                try:
+                    parse_interval_ns(text)
+                except ValueError as exc:
+                    raise ConfigError(f"{source}: venue[{i}].{key}: {exc}") from None
+        if v.trade_participation is not None and not 0 < v.trade_participation <= 1:
+            raise ConfigError(f"{source}: venue[{i}].trade_participation: must be in (0, 1]")
         money(f"venue[{i}].fees.per_unit", v.fees.per_unit)
         money(f"venue[{i}].fees.minimum", v.fees.minimum)
     for i, d in enumerate(cfg.data):

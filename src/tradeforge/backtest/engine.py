@@ -29,7 +29,7 @@ from tradeforge.model.instruments import InstrumentProvider
 from tradeforge.node.kernel import VENUE_PRIORITY, KernelOptions, Node
 from tradeforge.strategy.base import Strategy, data_topic
 from tradeforge.venues.fees import FeeModel
-from tradeforge.venues.impact import ImpactModel
+from tradeforge.venues.impact import ImpactModel, ParticipationCap
 from tradeforge.venues.latency import LatencyModel
 from tradeforge.venues.replay.flow import OrderFlow
 from tradeforge.venues.replay.market_view import DerivedFlows, derive, market_view
@@ -67,9 +67,12 @@ class BacktestEngine(Node):
 
     # -- assembly --
     def add_venue(
-        self, config: SimulatedVenueConfig, fee_model: FeeModel | None = None, slippage: SlippageModel | None = None
+        self, config: SimulatedVenueConfig, fee_model: FeeModel | None = None, slippage: SlippageModel | None = None,
+        impact: ImpactModel | None = None, participation_cap: ParticipationCap | None = None,
     ) -> SimulatedVenue:
-        venue = SimulatedVenue(config, self.instruments.get, self.clock.timestamp_ns, fee_model, slippage)
+        venue = SimulatedVenue(
+            config, self.instruments.get, self.clock.timestamp_ns, fee_model, slippage, impact, participation_cap
+        )
         self.venues[config.name] = venue
         self.kernel.add_venue(venue)
         return venue

@@ -32,10 +32,12 @@ from tradeforge.model.calendar import cme_globex_calendar, nyse_calendar
 from tradeforge.model.enums import OmsType, TradingState
 from tradeforge.model.fixed import MONEY_PRECISION, parse_raw
 from tradeforge.model.instruments import InstrumentProvider
-from tradeforge.model.timeutil import parse_timestamp_ns
+from tradeforge.model.timeutil import NANOS_PER_DAY, parse_timestamp_ns
 from tradeforge.risk.checks import BuyingPower, MaxOrderNotional, MaxOrderQuantity, PriceCollar, RiskCheck
 from tradeforge.risk.config import build_risk
+from tradeforge.venues.fee_tiers import FeeTier, TieredBpsFee
 from tradeforge.venues.fees import BpsFee, FeeModel, NoFee, PerUnitFee
+from tradeforge.venues.impact import AlmgrenChrissImpact, ImpactModel, ParticipationCap, SquareRootImpact
 from tradeforge.venues.latency import DistributionLatency
 from tradeforge.venues.queue import LogShape, PowerShape, ProbabilisticQueue, QueueModel, RiskAverseQueue
 from tradeforge.venues.replay.flow import flow_from_lobster, flow_from_mbo
@@ -122,12 +124,36 @@ def check_integrity(
     return clean, bad, warnings
 
 
-def _fee_model(fees: FeeConfig) -> FeeModel:
+def _fee_model(fees: FeeConfig, now_ns: Callable[[], int] | None = None) -> FeeModel:
+    if fees.model == "tiered":
+        tiers = [FeeTier(_money(t.volume), t.maker_bps, t.taker_bps) for t in fees.tiers]
+        return TieredBpsFee(tiers, window_ns=fees.window_days * NANOS_PER_DAY, minimum_raw=_money(fees.minimum),
+                            track_fills=True, now_ns=now_ns)
     if fees.model == "per_unit":
         return PerUnitFee(_money(fees.per_unit), _money(fees.minimum), fees.max_bps)
     if fees.model == "bps":
         return BpsFee(fees.maker_bps, fees.taker_bps, _money(fees.minimum))
     return NoFee()
+
+
+def _impact(v: VenueConfig, instruments: InstrumentProvider) -> ImpactModel | None:
+    im = v.impact
+    if im.model == "sqrt":
+        model = SquareRootImpact(im.eta, default_sigma=im.sigma, rounding=im.rounding)
+        if im.adv is not None:  # the same ADV for every instrument of the venue until bars teach it
+            model.on_daily_volume(parse_raw(im.adv, _size_precision(v, instruments), "impact.adv"))
+        return model
+    if im.model == "almgren_chriss":
+        horizon = parse_interval_ns(im.horizon) if im.horizon else None
+        return AlmgrenChrissImpact(im.eta, im.gamma, horizon, im.rounding)
+    return None
+
+
+def _size_precision(v: VenueConfig, instruments: InstrumentProvider) -> int:
+    precisions = {i.size_precision for i in instruments if i.venue == v.name}
+    if len(precisions) > 1:
+        raise ConfigError(f"venue {v.name}: impact.adv needs one size precision across its instruments")
+    return precisions.pop() if precisions else 0
 
 
 def _slippage(s: SlippageConfig, seed: int) -> SlippageModel:
@@ -194,14 +220,18 @@ def build_engine(cfg: BacktestConfig, base: Path, on_load: Callable[[str], None]
     )
     for v in cfg.venue:
         if v.fidelity is not None:
-            engine.add_replay_venue(_replay_venue(v, cfg.run.seed), _fee_model(v.fees))
+            engine.add_replay_venue(replay_venue_config(v, cfg.run.seed), _fee_model(v.fees, engine.clock.timestamp_ns))
             continue
         calendar = _CALENDARS[v.calendar]() if v.calendar is not None else None
         down = tuple((parse_timestamp_ns(a), parse_timestamp_ns(b)) for a, b in v.down)
         vc = SimulatedVenueConfig(
             v.name, v.participation, v.limit_fill, v.latency_ns, calendar, down, v.reject_rate, cfg.run.seed
         )
-        engine.add_venue(vc, _fee_model(v.fees), _slippage(v.slippage, cfg.run.seed))
+        cap = None
+        if v.trade_participation is not None:
+            cap = ParticipationCap(v.trade_participation, parse_interval_ns(v.participation_window))
+        engine.add_venue(vc, _fee_model(v.fees, engine.clock.timestamp_ns), _slippage(v.slippage, cfg.run.seed),
+                         _impact(v, instruments), cap)
     start = parse_timestamp_ns(cfg.run.start) if cfg.run.start else None
     end = parse_timestamp_ns(cfg.run.end) if cfg.run.end else None
     for d in cfg.data:
@@ -232,7 +262,8 @@ def build_engine(cfg: BacktestConfig, base: Path, on_load: Callable[[str], None]
     return engine
 
 
-def _replay_venue(v: VenueConfig, seed: int) -> ReplayVenueConfig:
+def replay_venue_config(v: VenueConfig, seed: int) -> ReplayVenueConfig:
+    """The book-replay venue a ``[[venue]]`` table with a ``fidelity`` describes."""
     q = v.queue
     if q.model == "risk_averse":
         queue: QueueModel = RiskAverseQueue()

@@ -62,8 +62,8 @@ def calibrate(
     limit: Annotated[int | None, typer.Option("--limit", help="use only the first N flow rows", min=1)] = None,
 ) -> None:
     """Fit latency and queue parameters from recorded data and write them into a venue config."""
+    from tradeforge.backtest.calibrate import calibrate_latency, calibrate_queue, curve_table, write_venue_toml
     from tradeforge.data.databento import load_dbn_mbo
-    from tradeforge.venues.replay.calibrate import calibrate_latency, calibrate_queue, curve_table, write_venue_toml
     from tradeforge.venues.replay.flow import flow_from_lobster, flow_from_mbo
 
     try:
@@ -105,7 +105,7 @@ def calibrate(
         f"max {feed['max_ns'] / 1e3:,.1f} µs; entry and response legs = the feed fit (not observable in market data)",
         soft_wrap=True,
     )
-    from tradeforge.venues.replay.calibrate import queue_label
+    from tradeforge.backtest.calibrate import queue_label
 
     console.print(f"\nfill probability of 1-lot probes joining the touch, {inst.id}:", soft_wrap=True)
     console.print(curve_table(cal), markup=False, highlight=False, soft_wrap=True)

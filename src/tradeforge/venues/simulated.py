@@ -20,6 +20,11 @@ Conventions (each one a choice a user must know):
   that it rests and fills as a maker at its own price.
 - A venue can be **down** for given windows (new orders, cancels and modifies are rejected, nothing
   matches; resting orders wait) and can **reject** a seeded random share of new orders.
+- **Costs**: fees from the fee model (per unit, bps, volume tiers; negative maker rates are
+  rebates); an optional **impact** model moves every taker fill's price against us (square-root or
+  Almgren–Chriss, ``impact.py``; a square-root model learns ADV from the bars' daily volumes); an
+  optional **participation cap** limits fills driven by trade prints to a share of the traded
+  volume in a rolling window.
 - IOC / FOK act on the first market data the order meets; DAY orders expire at the close of their
   session on the venue's calendar (an order sent after the close works in the next session; without
   a calendar, at the end of the UTC day); GTD orders at their expire time. On bars an order that expires inside a bar still
@@ -28,6 +33,7 @@ Conventions (each one a choice a user must know):
 
 from __future__ import annotations
 
+import dataclasses
 import random
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -56,6 +62,7 @@ from tradeforge.model.timeutil import NANOS_PER_DAY
 from tradeforge.venues.bar_path import PathOrder, fill_is_ambiguous
 from tradeforge.venues.base import Report
 from tradeforge.venues.fees import FeeContext, FeeModel, NoFee
+from tradeforge.venues.impact import ImpactContext, ImpactModel, ParticipationCap
 from tradeforge.venues.slippage import NoSlippage, SlippageModel
 
 _MARKET_LIKE = (OrderType.MARKET, OrderType.STOP_MARKET, OrderType.MARKET_IF_TOUCHED, OrderType.TRAILING_STOP_MARKET)
@@ -104,8 +111,15 @@ class SimulatedVenue:
         now_ns: Callable[[], int],
         fee_model: FeeModel | None = None,
         slippage: SlippageModel | None = None,
+        impact: ImpactModel | None = None,
+        participation_cap: ParticipationCap | None = None,
     ) -> None:
         self.name = config.name
+        self.impact = impact
+        self._cap_proto = participation_cap
+        self._caps: dict[str, ParticipationCap] = {}
+        self._day_volume: dict[str, tuple[int, int]] = {}  # instrument -> (UTC day, volume so far)
+        self._bar_volume: int | None = None
         self.config = config
         self._instrument = instruments
         self._now = now_ns
@@ -203,6 +217,8 @@ class SimulatedVenue:
     def on_bar(self, bar: Bar) -> None:
         iid = bar.instrument_id
         self._last_price[iid] = bar.close
+        if self.impact is not None and bar.volume >= 0:
+            self._count_daily_volume(iid, bar.ts_init, bar.volume)
         working = self._working.get(iid)
         if not working or (self.config.down and self.is_down(bar.ts_init)):
             return  # nothing to match, or the venue is down: resting orders wait
@@ -213,6 +229,7 @@ class SimulatedVenue:
         budget -= budget % inst.lot_size_raw if budget != _UNLIMITED else 0
         live = [w for w in working if w.active_ns <= open_ts]
         self._bar_ambiguous = len(live) > 1 and _ambiguous(bar, live, self.config.limit_fill)
+        self._bar_volume = bar.volume if bar.volume >= 0 else None
         for w in live:
             if w.order.client_order_id not in self._by_id:
                 continue
@@ -223,6 +240,7 @@ class SimulatedVenue:
             if w.order.client_order_id in self._by_id:
                 self._expire_if_due(w, ts)  # expires exactly at the bar's close: it had the bar
         self._bar_ambiguous = False
+        self._bar_volume = None
         self._update_trails(iid, bar.high, bar.low)
 
     def on_quote(self, quote: QuoteTick) -> None:
@@ -244,6 +262,13 @@ class SimulatedVenue:
     def on_trade(self, trade: TradeTick) -> None:
         iid = trade.instrument_id
         self._last_price[iid] = trade.price
+        if self._cap_proto is not None:
+            cap = self._caps.get(iid)
+            if cap is None:
+                cap = self._caps[iid] = dataclasses.replace(
+                    self._cap_proto, lot_size_raw=self._instrument(iid).lot_size_raw
+                )
+            cap.on_market_volume(trade.ts_init, trade.size)
         working = self._working.get(iid)
         if not working or (self.config.down and self.is_down(trade.ts_init)):
             return
@@ -370,6 +395,9 @@ class SimulatedVenue:
         inst = self._instrument(order.instrument_id)
         leaves = order.leaves_qty
         qty = min(leaves, budget)
+        cap = self._caps.get(order.instrument_id)
+        if cap is not None:
+            qty = min(qty, cap.allowed(ts))
         qty -= qty % inst.lot_size_raw
         if order.time_in_force is TimeInForce.FOK and qty < leaves:
             self._cancel_rest(w, ts, "FOK could not fill in full")
@@ -379,6 +407,12 @@ class SimulatedVenue:
                 self._cancel_rest(w, ts, "IOC found no liquidity")
             return budget
         self._exec_count += 1
+        if cap is not None:
+            cap.on_fill(ts, qty)
+        if self.impact is not None and liquidity is LiquiditySide.TAKER:
+            price += self.impact.adjustment(
+                ImpactContext(inst, int(order.side), qty, price, interval_volume_raw=self._bar_volume, ts_ns=ts)
+            )
         commission = self.fee_model.commission(FeeContext(inst, qty, price, liquidity))
         done = qty == leaves
         if done:
@@ -395,6 +429,17 @@ class SimulatedVenue:
         if not done and order.time_in_force is TimeInForce.IOC:
             self._cancel_rest(w, ts, "IOC remainder")
         return budget - qty if budget != _UNLIMITED else budget
+
+    def _count_daily_volume(self, iid: str, ts: int, volume: int) -> None:
+        """Feed finished days' volumes to an impact model that learns ADV (square-root)."""
+        day = ts // NANOS_PER_DAY
+        prev = self._day_volume.get(iid)
+        if prev is not None and prev[0] != day:
+            learn = getattr(self.impact, "on_daily_volume", None)
+            if learn is not None:
+                learn(prev[1])
+            prev = None
+        self._day_volume[iid] = (day, (prev[1] if prev else 0) + volume)
 
     def _trigger(self, w: _Working, ts: int) -> None:
         w.triggered = True

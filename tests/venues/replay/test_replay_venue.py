@@ -265,3 +265,20 @@ def test_synthetic_flow_is_consistent_and_never_crossed() -> None:
     assert (d.quotes.bid[both] < d.quotes.ask[both]).all()
     again = synthetic_flow(5_000, seed=3)
     assert (again.order_id == flow.order_id).all() and (again.ts_event == flow.ts_event).all()
+
+
+def test_mbo_fills_move_the_queue_before_their_book_updates() -> None:
+    # Databento MBO: an aggressor's fills come first (F F), the resting orders' updates after (C C)
+    r = Rig()
+    a = r.add(1, 1, 100, 5)
+    r.at(2)
+    mine = r.limit(BUY, 3, 100)
+    behind = r.add(3, 1, 100, 4)
+    r.msg(4, A.FILL, 1, 100, 5, a)  # the order ahead of us trades in full ...
+    assert r.venue.queue_ahead(mine.client_order_id) == 0
+    r.msg(4, A.FILL, 1, 100, 2, behind)  # ... then the aggressor reaches the order behind us: we came first
+    assert r.fills() == [(2, 100, LiquiditySide.MAKER)]
+    r.msg(4, A.CANCEL, 1, 100, 5, a)  # the book updates follow and do not move us again
+    r.msg(4, A.CANCEL, 1, 100, 2, behind)
+    assert r.venue.queue_ahead(mine.client_order_id) == 0
+    assert r.venue.books[IID].level(1, 100).size == 2

@@ -142,6 +142,7 @@ class BookReplayVenue:
         self._resting: dict[str, _Resting] = {}  # client order id -> resting (or held stop)
         self._mine: dict[str, tuple[list[_Resting], list[_Resting], list[_Resting]]] = {}  # by side 1 / -1
         self._stops: dict[str, list[_Resting]] = {}
+        self._fill_credit: dict[int, int] = {}  # data order id -> filled size its book update will repeat
         self._seq = 0
         self._exec = 0
         self._alerts = 0
@@ -357,6 +358,8 @@ class BookReplayVenue:
         elif a in (_CANCEL, _DELETE):
             lvl, removed, seq = (book.reduce(m.order_id, m.size, m.side, m.price) if a == _CANCEL
                                  else book.remove(m.order_id, m.side, m.price, m.size))
+            if self._fill_credit:
+                removed -= self._credit(m.order_id, removed)
             if lvl is not None and lvl.mine and removed:
                 self._left(lvl, removed, seq)
         elif a in (_EXECUTE, _FILL):
@@ -381,6 +384,11 @@ class BookReplayVenue:
                 lvl, removed, seq = book.reduce(m.order_id, m.size, side, price)
                 if lvl is not None and lvl.mine and removed:
                     self._left(lvl, removed, seq)
+            elif lvl is not None and lvl.mine:
+                # MBO sends an aggressor's fills first (F F ...) and the book updates after (C C ...):
+                # the filled size leaves the queue now, and its C will not take it off again
+                self._left(lvl, m.size, seq)
+                self._fill_credit[m.order_id] = self._fill_credit.get(m.order_id, 0) + m.size
         elif a == _LEVEL:
             lvl, old = book.set_level(m.side, m.price, m.size)
             if lvl.mine:
@@ -429,10 +437,21 @@ class BookReplayVenue:
         _old, new, kept = book.modify(m.order_id, m.side, m.price, m.size)
         if before is not None:
             lvl0, size0, seq0 = before
-            if lvl0.mine:
-                self._left(lvl0, size0 - m.size if kept else size0, seq0)
+            removed = size0 - m.size if kept else size0
+            if self._fill_credit:
+                removed -= self._credit(m.order_id, max(removed, 0))
+            if lvl0.mine and removed > 0:
+                self._left(lvl0, removed, seq0)
         if not kept and self._resting and self._mine[m.instrument_id][-new.side]:
             self._crossed(m, -new.side, new.price, m.size)
+
+    def _credit(self, order_id: int, removed: int) -> int:
+        """How much of ``removed`` an earlier FILL of this data order already took off the queue."""
+        credit = self._fill_credit.pop(order_id, 0)
+        used = min(credit, removed)
+        if credit > used:
+            self._fill_credit[order_id] = credit - used
+        return used
 
     def _left(self, lvl: Level, removed: int, seq: int) -> None:
         """``removed`` size of a data order with arrival number ``seq`` left ``lvl`` (L3)."""
@@ -528,9 +547,6 @@ class BookReplayVenue:
         order = r.order
         self._exec += 1
         commission = self.fee_model.commission(FeeContext(inst, qty, price, liq))
-        on_fill = getattr(self.fee_model, "on_fill", None)
-        if on_fill is not None:
-            on_fill(qty * price, ts)
         r.leaves -= qty
         if r.leaves <= 0 and r.level is not None:
             self._unrest(r)

@@ -451,7 +451,7 @@ def write_venue_toml(
 def venue_config_from_toml(path: str | Path, name: str | None = None, seed: int = 0) -> ReplayVenueConfig:
     """The :class:`ReplayVenueConfig` of a ``[[venue]]`` table in ``path`` (the first, or the one
     named ``name``), built as a backtest run builds it (latency seeded with ``seed``)."""
-    from tradeforge.backtest.run import _replay_venue
+    from tradeforge.backtest.run import replay_venue_config
 
     doc = tomllib.loads(Path(path).read_text())
     tables = doc.get("venue", [])
@@ -463,7 +463,7 @@ def venue_config_from_toml(path: str | Path, name: str | None = None, seed: int 
     v = msgspec.convert(chosen[0], VenueConfig, strict=True)
     if v.fidelity is None:
         raise ValueError(f"{path}: venue {v.name!r} has no fidelity: not a book-replay venue")
-    return _replay_venue(v, seed)
+    return replay_venue_config(v, seed)
 
 
 def _toml_value(v: Any) -> str:

@@ -8,11 +8,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from tradeforge.backtest.config import QueueConfig
-from tradeforge.model.instruments import instrument_from_dict
-from tradeforge.venues.latency import DATABENTO_F_BAD_TS_RECV, DistributionLatency, LatencyDistribution
-from tradeforge.venues.queue import LogShape, PowerShape, ProbabilisticQueue, RiskAverseQueue
-from tradeforge.venues.replay.calibrate import (
+from tradeforge.backtest.calibrate import (
     calibrate_latency,
     calibrate_queue,
     curve_table,
@@ -23,6 +19,10 @@ from tradeforge.venues.replay.calibrate import (
     venue_config_from_toml,
     write_venue_toml,
 )
+from tradeforge.backtest.config import QueueConfig
+from tradeforge.model.instruments import instrument_from_dict
+from tradeforge.venues.latency import DATABENTO_F_BAD_TS_RECV, DistributionLatency, LatencyDistribution
+from tradeforge.venues.queue import LogShape, PowerShape, ProbabilisticQueue, RiskAverseQueue
 from tradeforge.venues.replay.flow import FlowAction as A
 from tradeforge.venues.replay.flow import _flow
 from tradeforge.venues.replay.market_view import derive
