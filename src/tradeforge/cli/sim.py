@@ -6,6 +6,9 @@
   the curve comparison, and writes a run-config ``[[venue]]`` table. ``--lobster MSG --orderbook OB``
   adds the same comparison on a LOBSTER day (printed only: LOBSTER has no receive times, and the
   venue written is the MBO's). See docs/calibration.md.
+- ``tradeforge sim compare (--mbo FILE | --lobster MSG --orderbook OB) --instruments TOML --instrument ID
+  --strategy FILE.py:Class [--param k=v]`` runs the strategy on the same flow at L3, L2 (each queue
+  model) and L1 and prints how fills, fill rate, P&L and markouts differ (docs/simulated_exchange.md).
 
 Errors (unknown instrument, unreadable file, bad option) print ``error: ...`` and exit with code 2.
 """
@@ -21,7 +24,7 @@ from rich.console import Console
 
 from tradeforge.model.instruments import Instrument, InstrumentError, InstrumentProvider
 
-sim_app = typer.Typer(add_completion=False, no_args_is_help=True, help="Book-replay simulator tools: calibrate.")
+sim_app = typer.Typer(add_completion=False, no_args_is_help=True, help="Book-replay simulator tools: calibrate, compare.")
 console = Console()
 
 
@@ -129,3 +132,70 @@ def calibrate(
         console.print(f"[red]error:[/red] {exc}", soft_wrap=True)
         raise typer.Exit(2) from None
     console.print(f"venue config written to [bold]{out}[/bold]")
+
+
+@sim_app.command()
+def compare(
+    instruments: Annotated[list[Path], typer.Option("--instruments", help="instrument file(s) (TOML)")],
+    instrument: Annotated[str, typer.Option("--instrument", help="instrument id, e.g. AMZN.XNAS")],
+    strategy: Annotated[str, typer.Option("--strategy", help="strategy class, 'file.py:Class' or 'module:Class'")],
+    mbo: Annotated[Path | None, typer.Option("--mbo", help="Databento MBO file")] = None,
+    lobster: Annotated[Path | None, typer.Option("--lobster", help="LOBSTER message file")] = None,
+    orderbook: Annotated[Path | None, typer.Option("--orderbook", help="LOBSTER orderbook file")] = None,
+    param: Annotated[list[str] | None, typer.Option("--param", help="strategy parameter key=value (repeatable)")] = None,
+    latency_us: Annotated[float, typer.Option("--latency-us", help="each latency leg, microseconds", min=0)] = 50.0,
+    markout_s: Annotated[float, typer.Option("--markout-s", help="markout horizon, seconds", min=0)] = 1.0,
+    out: Annotated[Path | None, typer.Option("--out", help="also write the table (Markdown) and runs (JSON)")] = None,
+) -> None:
+    """Run one strategy on the same order flow at L3, L2 (each queue model) and L1 and compare the fills."""
+    import json
+
+    from tradeforge.backtest.engine import load_strategy_class
+    from tradeforge.backtest.fidelity import markdown_table, run_fidelities
+    from tradeforge.data.databento import load_dbn_mbo
+    from tradeforge.venues.latency import ConstantLatency
+    from tradeforge.venues.queue import PowerShape, ProbabilisticQueue, RiskAverseQueue
+    from tradeforge.venues.replay.flow import flow_from_lobster, flow_from_mbo
+    from tradeforge.venues.replay.venue import ReplayVenueConfig
+
+    try:
+        if (mbo is None) == (lobster is None) or (lobster is None) != (orderbook is None):
+            raise ValueError("give --mbo FILE, or --lobster MSG with --orderbook OB")
+        inst = _instrument(instruments, instrument)
+        provider = InstrumentProvider([inst])
+        if mbo is not None:
+            flow = flow_from_mbo(load_dbn_mbo(mbo, instrument=inst)[0])
+        else:
+            from tradeforge.data.lobster import read_lobster_messages, read_lobster_orderbook
+
+            assert lobster is not None and orderbook is not None
+            flow = flow_from_lobster(read_lobster_messages(lobster)[0], read_lobster_orderbook(orderbook)[0], inst.id)
+        cls = load_strategy_class(strategy, Path.cwd())
+        params: dict[str, object] = {"instrument": inst.id}
+        for item in param or []:
+            key, sep, value = item.partition("=")
+            if not sep:
+                raise ValueError(f"--param {item!r}: expected key=value")
+            params[key] = int(value) if value.lstrip("-").isdigit() else value
+    except (InstrumentError, ValueError, OSError) as exc:
+        console.print(f"[red]error:[/red] {exc}", soft_wrap=True)
+        raise typer.Exit(2) from None
+    ns = round(latency_us * 1000)
+    lat = ConstantLatency(ns, ns, ns)
+    venue = inst.venue
+    setups = [
+        ("L3 (real queue)", ReplayVenueConfig(venue, "l3", latency=lat)),
+        ("L2 risk-averse", ReplayVenueConfig(venue, "l2", RiskAverseQueue(), latency=lat)),
+        ("L2 probabilistic n=1", ReplayVenueConfig(venue, "l2", ProbabilisticQueue(PowerShape(1)), latency=lat)),
+        ("L2 probabilistic n=3", ReplayVenueConfig(venue, "l2", ProbabilisticQueue(PowerShape(3)), latency=lat)),
+        ("L1 risk-averse", ReplayVenueConfig(venue, "l1", RiskAverseQueue(), latency=lat)),
+    ]
+    runs = run_fidelities(provider, flow, setups, lambda: cls("strategy", dict(params)), feed_latency=lat,
+                          markout_ns=round(markout_s * 1e9))
+    table = markdown_table(runs)
+    console.print(table, markup=False, highlight=False, soft_wrap=True)
+    if out is not None:
+        out.mkdir(parents=True, exist_ok=True)
+        (out / "fidelity.md").write_text(table + "\n")
+        (out / "fidelity.json").write_text(json.dumps([r.as_dict() for r in runs], indent=2) + "\n")
+        console.print(f"written to [bold]{out}[/bold]")
