@@ -8,9 +8,9 @@ import dataclasses
 import numpy as np
 import pytest
 
+from tradeforge.backtest.pairs_book import PairsRunConfig, _window, build_pairs_engine
 from tradeforge.research.pairs.data import from_bars
 from tradeforge.research.pairs.matrix import PriceMatrix
-from tradeforge.research.pairs.run import PairsRunConfig, _window, build_pairs_engine
 from tradeforge.research.pairs.scan import ScanConfig
 from tradeforge.research.pairs.walkforward import schedule, walk_forward
 

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
+from tradeforge.backtest.pairs_book import PairsRunConfig, _window, build_pairs_engine
 from tradeforge.research.pairs.data import load_sp500_bars
-from tradeforge.research.pairs.run import PairsRunConfig, _window, build_pairs_engine
 from tradeforge.strategy.library.pairs import PairsTrading
 
 ROOT = Path(__file__).resolve().parents[2]

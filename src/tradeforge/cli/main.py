@@ -9,53 +9,22 @@ from typing import Annotated
 import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
-from rich.table import Table
 
 from tradeforge.backtest.config import ConfigError
 from tradeforge.cli.data import data_app
 from tradeforge.cli.pairs import pairs_app
+from tradeforge.cli.risk import risk_app
 from tradeforge.cli.sim import sim_app
+from tradeforge.cli.summary import print_summary
 from tradeforge.data.errors import BadRecordError
 from tradeforge.model.instruments import InstrumentError
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, help="tradeforge: research to live, one code path.")
 app.add_typer(data_app, name="data")
 app.add_typer(pairs_app, name="pairs")
+app.add_typer(risk_app, name="risk")
 app.add_typer(sim_app, name="sim")
 console = Console()
-
-_SUMMARY_ROWS = (
-    ("total_return", "Total return", "pct"), ("cagr", "CAGR", "pct"),
-    ("annualized_volatility", "Annualized volatility", "pct"), ("sharpe", "Sharpe", "num"),
-    ("sortino", "Sortino", "num"), ("max_drawdown", "Max drawdown", "pct"),
-    ("max_drawdown_duration_days", "Max drawdown duration (days)", "num"), ("turnover", "Turnover (per year)", "num"),
-    ("exposure", "Exposure (mean gross / equity)", "pct"), ("trade_count", "Round trips", "int"),
-    ("win_rate", "Win rate", "pct"), ("fees_paid", "Fees paid", "money"), ("final_equity", "Final equity", "money"),
-    ("orders", "Orders", "int"), ("fills", "Fills", "int"), ("orders_denied", "Orders denied by risk", "int"),
-    ("bad_records_quarantined", "Bad records quarantined", "int"),
-)
-
-
-def _fmt(value: object, kind: str) -> str:
-    if value is None:
-        return "—"
-    if kind == "pct":
-        return f"{float(value) * 100:.2f}%"  # type: ignore[arg-type]
-    if kind == "money":
-        return f"{float(value):,.2f}"  # type: ignore[arg-type]
-    if kind == "int":
-        return f"{int(value):,}"  # type: ignore[call-overload]
-    return f"{float(value):.3f}"  # type: ignore[arg-type]
-
-
-def print_summary(summary: dict, title: str) -> None:
-    table = Table(title=title, show_header=False)
-    table.add_column("metric", style="bold")
-    table.add_column("value", justify="right")
-    for key, label, kind in _SUMMARY_ROWS:
-        table.add_row(label, _fmt(summary.get(key), kind))
-    console.print(table)
-
 
 @app.command()
 def backtest(

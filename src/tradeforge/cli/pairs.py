@@ -35,8 +35,8 @@ def run(
     end: Annotated[str | None, typer.Option(help="keep dates before this (ISO)")] = None,
 ) -> None:
     """Discover pairs walk-forward and backtest the book on the daily S&P 500 bars."""
-    from tradeforge.cli.main import print_summary
-    from tradeforge.research.pairs.run import PairsRunConfig, pairs_summary, run_pairs, write_report
+    from tradeforge.backtest.pairs_book import PairsRunConfig, pairs_summary, run_pairs, write_report
+    from tradeforge.cli.summary import print_summary
 
     scan = {"min_corr": min_corr, "fdr": fdr, "max_pvalue": max_pvalue, "max_pairs": max_pairs,
             "max_per_instrument": 4, "same_sector": same_sector}
