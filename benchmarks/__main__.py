@@ -11,10 +11,12 @@ from benchmarks import (
     _common,
     catalog_read,
     catalog_write,
+    cep,
     engine_bars,
     engine_quotes,
     fix_codec,
     fix_roundtrip,
+    indicators,
     itch_book,
     itch_decode,
     lobster_replay,
@@ -38,6 +40,8 @@ BENCHMARKS: dict[str, tuple[Callable[..., dict[str, Any]], int]] = {
     fix_roundtrip.NAME: (fix_roundtrip.run, fix_roundtrip.DEFAULT_N),
     pairs_scan.NAME: (pairs_scan.run, pairs_scan.DEFAULT_N),
     risk_check.NAME: (risk_check.run, risk_check.DEFAULT_N),
+    indicators.NAME: (indicators.run, indicators.DEFAULT_N),
+    cep.NAME: (cep.run, cep.DEFAULT_N),
 }
 
 

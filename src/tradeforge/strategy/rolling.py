@@ -2,7 +2,9 @@
 rolling correlation and rolling regression (beta, intercept, residual) of two series.
 
 Windowed sums run over ring buffers and are re-summed from the window each time the ring wraps,
-so float rounding cannot build up over long runs.
+so float rounding cannot build up over long runs. Variances and co-moments are kept centered
+(Welford-style add / replace updates), so they do not lose digits to cancellation at high price
+levels.
 """
 
 from __future__ import annotations
@@ -44,25 +46,35 @@ class WeightedMovingAverage(Indicator):
 
 
 class _Window:
-    """Ring buffer with running sum and sum of squares."""
+    """Ring buffer with a running mean and centered sum of squares ``m2`` (Welford updates for
+    add and replace), recomputed two-pass from the window each time the ring wraps."""
 
-    __slots__ = ("buf", "count", "i", "n", "s", "ss")
+    __slots__ = ("buf", "count", "i", "m2", "mean", "n")
 
     def __init__(self, n: int) -> None:
         self.buf = [0.0] * n
-        self.n, self.i, self.s, self.ss, self.count = n, 0, 0.0, 0.0, 0
+        self.n, self.i, self.count, self.mean, self.m2 = n, 0, 0, 0.0, 0.0
 
-    def push(self, x: float) -> None:
-        old = self.buf[self.i]
-        self.buf[self.i] = x
-        self.i = (self.i + 1) % self.n
+    def push(self, x: float) -> float:
+        """Add ``x``; return the value it replaced (0.0 while filling)."""
+        n, i = self.n, self.i
+        old = self.buf[i]
+        self.buf[i] = x
         self.count += 1
-        if self.i == 0:
-            self.s = math.fsum(self.buf)
-            self.ss = math.fsum(v * v for v in self.buf)
+        m0 = self.mean
+        if self.count <= n:
+            d = x - m0
+            self.mean = m0 + d / self.count
+            self.m2 += d * (x - self.mean)
         else:
-            self.s += x - old
-            self.ss += x * x - old * old
+            dx = x - old
+            self.mean = m0 + dx / n
+            self.m2 += dx * (x - self.mean + old - m0)
+        self.i = i = (i + 1) % n
+        if i == 0:
+            mean = self.mean = math.fsum(self.buf) / n
+            self.m2 = math.fsum((v - mean) * (v - mean) for v in self.buf)
+        return old
 
 
 class BollingerBands(Indicator):
@@ -82,10 +94,9 @@ class BollingerBands(Indicator):
         w.push(value)
         self.count = w.count
         m = min(w.count, w.n)
-        mean = w.s / m
-        self.value = mean
+        mean = self.value = w.mean
         if m >= 2:
-            var = max((w.ss - m * mean * mean) / (m - 1), 0.0)
+            var = max(w.m2 / (m - 1), 0.0)
             self.sd = math.sqrt(var)
             self.upper, self.lower = mean + self.k * self.sd, mean - self.k * self.sd
             self.zscore = (value - mean) / self.sd if self.sd > 0 else math.nan
@@ -125,15 +136,14 @@ class RollingRegression:
     """OLS of ``y`` on ``x`` over the last ``period`` pairs: ``beta``, ``alpha``, the latest
     ``residual`` and the correlation ``corr``; O(1) per ``update(x, y)``."""
 
-    __slots__ = ("_x", "_xy", "_xybuf", "_y", "alpha", "beta", "corr", "count", "period", "residual")
+    __slots__ = ("_cxy", "_x", "_y", "alpha", "beta", "corr", "count", "period", "residual")
 
     def __init__(self, period: int) -> None:
         if period < 2:
             raise ValueError("RollingRegression: period must be >= 2")
         self.period = period
         self._x, self._y = _Window(period), _Window(period)
-        self._xybuf = [0.0] * period
-        self._xy = 0.0
+        self._cxy = 0.0  # centered co-moment sum (x - mean x)(y - mean y)
         self.count = 0
         self.beta = self.alpha = self.residual = self.corr = math.nan
 
@@ -142,23 +152,24 @@ class RollingRegression:
         return self.count >= self.period
 
     def update(self, x: float, y: float) -> None:
-        i = self._x.i
-        old = self._xybuf[i]
-        self._xybuf[i] = x * y
-        self._x.push(x)
-        self._y.push(y)
+        wx, wy = self._x, self._y
+        mx0, my0 = wx.mean, wy.mean
+        ox, oy = wx.push(x), wy.push(y)
         self.count += 1
-        self._xy = math.fsum(self._xybuf) if self._x.i == 0 else self._xy + x * y - old
-        m = min(self.count, self.period)
+        n, m = self.period, min(self.count, self.period)
+        if self.count <= n:  # Welford co-moment
+            self._cxy += (x - mx0) * (y - wy.mean)
+        else:  # replace: centered update
+            self._cxy += (x - mx0) * (y - my0) - (ox - mx0) * (oy - my0) - (x - ox) * (y - oy) / n
+        if wx.i == 0:
+            mx, my = wx.mean, wy.mean
+            self._cxy = math.fsum((a - mx) * (b - my) for a, b in zip(wx.buf, wy.buf, strict=True))
         if m < 2:
             return
-        mx, my = self._x.s / m, self._y.s / m
-        sxx = self._x.ss - m * mx * mx
-        syy = self._y.ss - m * my * my
-        sxy = self._xy - m * mx * my
+        sxx, syy, sxy = wx.m2, wy.m2, self._cxy
         if sxx > 0:
             self.beta = sxy / sxx
-            self.alpha = my - self.beta * mx
+            self.alpha = wy.mean - self.beta * wx.mean
             self.residual = y - self.alpha - self.beta * x
         if sxx > 0 and syy > 0:
             self.corr = sxy / math.sqrt(sxx * syy)
