@@ -7,6 +7,7 @@ sending one NewOrderSingle. Prints ``LOGON`` and ``ER <ExecType> <ClOrdID>`` lin
 
 from __future__ import annotations
 
+import os
 import sys
 import time
 from pathlib import Path
@@ -72,7 +73,7 @@ class Peer(fix.Application):
             self.orders[clid] = o
             self.report(sid, o, "0", "0")
             if float(o["px"]) >= 100:
-                time.sleep(float(__import__("os").environ.get("QF_FILL_DELAY", "0")))
+                time.sleep(float(os.environ.get("QF_FILL_DELAY", "0")))
                 o["cum"], o["status"] = o["qty"], "2"
                 self.report(sid, o, "F", "2", last=o["qty"])
         elif mt in ("F", "G"):
@@ -98,6 +99,12 @@ class Peer(fix.Application):
             o = self.orders.get(field(msg, 11))
             if o is not None:
                 self.report(sid, o, "I", o["status"])
+        else:  # e.g. OrderMassStatusRequest: BusinessMessageReject, Unsupported Message Type
+            m = fix.Message()
+            m.getHeader().setField(fix.MsgType("j"))
+            for tag, value in ((45, msg.getHeader().getField(34)), (372, mt), (380, "3"), (58, "Unsupported Message Type")):
+                m.setField(fix.StringField(tag, value))
+            fix.Session.sendToTarget(m, sid)
 
 
 def main() -> None:
@@ -106,6 +113,13 @@ def main() -> None:
     cfg = directory / f"{mode}.cfg"
     conn = (f"ConnectionType=acceptor\nSocketAcceptPort={port}\n" if mode == "acceptor"
             else f"ConnectionType=initiator\nSocketConnectHost=127.0.0.1\nSocketConnectPort={port}\nReconnectInterval=1\n")
+    tls = os.environ.get("QF_SSL_DIR", "")  # TLS with the test's certificates (quickfix-ssl)
+    if tls and mode == "acceptor":
+        conn += (f"ServerCertificateFile={tls}/server.pem\nServerCertificateKeyFile={tls}/server.key\n"
+                 f"CertificationAuthoritiesFile={tls}/ca.pem\nCertificateVerifyLevel=0\n")
+    elif tls:
+        conn += (f"ClientCertificateFile={tls}/client.pem\nClientCertificateKeyFile={tls}/client.key\n"
+                 f"CertificationAuthoritiesFile={tls}/ca.pem\nCertificateVerifyLevel=1\n")
     cfg.write_text(
         f"[DEFAULT]\n{conn}FileStorePath={directory / 'qfstore'}\nStartTime=00:00:00\nEndTime=00:00:00\n"
         f"HeartBtInt=1\nUseDataDictionary=Y\nDataDictionary={DICT}\nResetOnLogon=N\nValidateUserDefinedFields=N\n"
@@ -115,7 +129,10 @@ def main() -> None:
     app = Peer(mode)
     store = fix.FileStoreFactory(settings)
     logs = fix.ScreenLogFactory(False, False, False)
-    engine = (fix.SocketAcceptor if mode == "acceptor" else fix.SocketInitiator)(app, store, settings, logs)
+    if tls:
+        engine = (fix.SSLSocketAcceptor if mode == "acceptor" else fix.SSLSocketInitiator)(app, store, settings, logs)
+    else:
+        engine = (fix.SocketAcceptor if mode == "acceptor" else fix.SocketInitiator)(app, store, settings, logs)
     engine.start()
     print("READY", flush=True)
     try:

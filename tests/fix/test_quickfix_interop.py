@@ -96,6 +96,9 @@ def test_tradeforge_initiator_against_quickfix_acceptor(tmp_path: Path) -> None:
             await ini.wait_logged_on(10)
             await _wait(lambda: late_fill.status is OrderStatus.FILLED and sent_down.status is OrderStatus.FILLED, 10)
             assert venue.session.resend_requests_sent >= 1 and venue.session.resend_requests_received >= 1
+            # QuickFIX refuses OrderMassStatusRequest (35=j): reconciliation fell back to OrderStatusRequest
+            await _wait(lambda: venue.mass_status is False, 5)
+            assert venue.mass_status_requests == 1
             assert not venue.errors and not k.execution.errors and venue.session.rejects_received == 0
             # restart of our process: a new session on the same file store logs on with the persisted numbers
             await ini.stop()

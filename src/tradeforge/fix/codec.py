@@ -108,6 +108,10 @@ def to_bytes(value: FieldValue) -> bytes:
         return b"Y" if value else b"N"
     if type(value) is int:
         return b"%d" % value
+    if isinstance(value, str):  # str subclasses: identifiers such as ClientOrderId
+        return str(value).encode("latin-1")
+    if isinstance(value, int):
+        return b"%d" % int(value)
     raise TypeError(f"FIX field value must be bytes, str or int, got {type(value).__name__}")
 
 

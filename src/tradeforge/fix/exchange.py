@@ -5,12 +5,22 @@
 and reports work per firm). NewOrderSingle, OrderCancelRequest, OrderCancelReplaceRequest and
 OrderStatusRequest drive a :class:`~tradeforge.venues.matching.MatchingEngine` per symbol; every
 record it returns becomes an ExecutionReport (or an OrderCancelReject) to the owner concerned,
-both sides of each fill included. MarketDataRequest gets a full snapshot (35=W) and then level
-increments (35=X) after every change. Other application messages get a BusinessMessageReject.
+both sides of each fill included. OrderMassStatusRequest (35=AF, all orders or one symbol) is
+answered with one ExecutionReport ``150=I`` per open order of the requester (``911``/``912`` count
+and mark the last; a single ``37=NONE`` report when there is none). GTD orders expire at their
+ExpireTime (126) or the end of their ExpireDate (432, UTC) by :meth:`FixExchange.expire_due`, which
+runs before every incoming message and on a timer. A message with ``PossResend=Y`` (97) whose
+ClOrdID was already processed is ignored, as the FIX rules ask. MarketDataRequest gets a full
+snapshot (35=W) and then level increments (35=X) after every change. Other application messages get
+a BusinessMessageReject. :meth:`FixExchange.set_quote` keeps a house bid and ask resting (owner
+``HOUSE``), so recorded quotes can give the book liquidity.
 """
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import ssl as _ssl
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
@@ -21,7 +31,7 @@ from tradeforge.fix.session import BusinessReject, ClockLike, Session, SessionCo
 from tradeforge.fix.store import MemoryStore, MessageStore
 from tradeforge.fix.transport import Acceptor
 from tradeforge.fix.validation import BR_UNSUPPORTED_MESSAGE_TYPE, groups
-from tradeforge.fix.values import FixValueError, format_timestamp, from_raw, to_raw
+from tradeforge.fix.values import FixValueError, format_timestamp, from_raw, parse_timestamp, to_raw
 from tradeforge.model.enums import OrderSide, OrderType, TimeInForce
 from tradeforge.model.instruments import Instrument
 from tradeforge.venues.matching import (
@@ -35,6 +45,23 @@ from tradeforge.venues.matching import (
     Rejected,
     Request,
 )
+
+HOUSE = "HOUSE"
+_CLOSED = (b"2", b"4", b"8", b"C")
+_ORDER_REQUESTS = (T.NEW_ORDER_SINGLE, T.ORDER_CANCEL_REQUEST, T.ORDER_CANCEL_REPLACE_REQUEST)
+
+
+def _expire_ns(msg: FixMessage) -> int | None:
+    """ExpireTime (126), else the end of ExpireDate (432, YYYYMMDD, taken as UTC), else None."""
+    t = msg.get(T.ExpireTime)
+    if t:
+        return parse_timestamp(t)
+    d = msg.get(T.ExpireDate)
+    if d:
+        if len(d) != 8 or not d.isdigit():
+            raise FixValueError(f"bad ExpireDate {d!r}")
+        return parse_timestamp(d + b"-23:59:59.999999999")
+    return None
 
 
 @dataclass(slots=True)
@@ -53,6 +80,7 @@ class _Live:
     cum: int = 0
     cost: int = 0  # sum of price * qty (raw)
     status: bytes = b"A"
+    expire_ns: int | None = None
     extra: dict[int, bytes] = field(default_factory=dict)
 
 
@@ -62,7 +90,7 @@ class FixExchange:
     def __init__(
         self, instruments: Iterable[Instrument | FixInstrument], clock: ClockLike, comp_id: str = "TRADEFORGE",
         host: str = "127.0.0.1", port: int = 0, store_factory: Callable[[str], MessageStore] | None = None,
-        tick_s: float = 0.1, **session_options: object,
+        tick_s: float = 0.1, ssl: _ssl.SSLContext | None = None, **session_options: object,
     ) -> None:
         self.clock = clock
         self.comp_id = comp_id
@@ -74,20 +102,67 @@ class FixExchange:
             self.engines[fi.symbol] = MatchingEngine(fi.instrument_id)
         self.store_factory = store_factory
         self.session_options = session_options
-        self.acceptor = Acceptor(host=host, port=port, tick_s=tick_s, factory=self._new_session)
+        self.acceptor = Acceptor(host=host, port=port, ssl=ssl, tick_s=tick_s, factory=self._new_session)
         self._live: dict[int, _Live] = {}
         self._by_clid: dict[tuple[str, str], _Live] = {}
         self._next_id = 0
         self._exec_id = 0
         self._md: dict[str, list[tuple[Session, bytes]]] = {}
         self._book: dict[str, dict[tuple[int, int], int]] = {}
+        self._expiring: dict[int, int] = {}  # engine id -> expire time (ns) of resting GTD orders
+        self._house: dict[str, list[int]] = {}
+        self._house_id = 0
+        self.tick_s = tick_s
+        self._timer: asyncio.Task[None] | None = None
+        self.possresend_ignored = 0
 
     async def start(self) -> int:
-        """Listen; returns the port."""
-        return await self.acceptor.start()
+        """Listen; returns the port. A timer expires GTD orders every ``tick_s``."""
+        port = await self.acceptor.start()
+        self._timer = asyncio.get_running_loop().create_task(self._expiry_loop())
+        return port
 
     async def stop(self) -> None:
+        if self._timer is not None:
+            self._timer.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._timer
         await self.acceptor.stop()
+
+    async def _expiry_loop(self) -> None:
+        while True:
+            await asyncio.sleep(self.tick_s)
+            self.expire_due()
+
+    def expire_due(self) -> int:
+        """Expire the GTD orders whose time has come (150=C to their owners); returns how many."""
+        if not self._expiring:
+            return 0
+        now = self.clock.timestamp_ns()
+        due = [oid for oid, t in self._expiring.items() if t <= now]
+        for oid in due:
+            del self._expiring[oid]
+            live = self._live.get(oid)
+            if live is not None and live.status not in _CLOSED:
+                self._apply(self.engines[live.inst.symbol].expire(oid), live.inst.symbol)
+        return len(due)
+
+    def set_quote(self, symbol: str, bid: int | None, bid_size: int, ask: int | None, ask_size: int) -> None:
+        """Replace the house bid and ask of ``symbol`` (raw price/size at the instrument's precisions;
+        ``None`` or size 0: no order on that side). Counterparties' orders that cross them fill."""
+        engine = self.engines[symbol]
+        records: list = []
+        for oid in self._house.pop(symbol, []):
+            records += engine.cancel(oid)
+        ids: list[int] = []
+        for side, px, size in ((OrderSide.BUY, bid, bid_size), (OrderSide.SELL, ask, ask_size)):
+            if px is None or size <= 0:
+                continue
+            self._house_id -= 1
+            ids.append(self._house_id)
+            records += engine.submit(self._house_id, HOUSE, side, OrderType.LIMIT, size, px, None, TimeInForce.GTC, False)
+        self._house[symbol] = ids
+        self._apply(records, symbol)
 
     def _new_session(self, ours: str, theirs: str) -> Session | None:
         if ours != self.comp_id:
@@ -106,7 +181,11 @@ class FixExchange:
             subs[:] = [s for s in subs if s[0] is not session]
 
     def on_message(self, session: Session, msg: FixMessage) -> None:
+        self.expire_due()
         mt = msg.msg_type
+        if msg.get(T.PossResend) == b"Y" and mt in _ORDER_REQUESTS and (self._owner(session), msg.get_str(T.ClOrdID)) in self._by_clid:
+            self.possresend_ignored += 1  # already processed under another MsgSeqNum
+            return
         if mt == T.NEW_ORDER_SINGLE:
             self._new_order(session, msg)
         elif mt == T.ORDER_CANCEL_REQUEST:
@@ -115,6 +194,8 @@ class FixExchange:
             self._replace(session, msg)
         elif mt == T.ORDER_STATUS_REQUEST:
             self._status(session, msg)
+        elif mt == T.ORDER_MASS_STATUS_REQUEST:
+            self._mass_status(session, msg)
         elif mt == T.MARKET_DATA_REQUEST:
             self._md_request(session, msg)
         else:
@@ -153,16 +234,28 @@ class FixExchange:
             return
         if ord_type is OrderType.MARKET:
             price = None
+        expire_ns: int | None = None
+        if tif is TimeInForce.GTD:
+            try:
+                expire_ns = _expire_ns(msg)
+            except FixValueError as exc:
+                self._reject_new(session, msg, str(exc))
+                return
+            if expire_ns is None or expire_ns <= self.clock.timestamp_ns():
+                self._reject_new(session, msg, "GTD order without a future ExpireTime/ExpireDate")
+                return
+            tif = TimeInForce.GTC  # rests like GTC; expire_due() removes it at expire_ns
         self._next_id += 1
         live = _Live(self._next_id, session, clid, "", inst, side, msg.get(T.OrdType) or b"1", qty, price)
         self._live[live.engine_id] = live
         self._by_clid[(self._owner(session), clid)] = live
+        live.expire_ns = expire_ns
         post_only = b"6" in (msg.get(T.ExecInst) or b"").split(b" ")
-        if tif is TimeInForce.GTD:
-            tif = TimeInForce.GTC  # expiry is the caller's business; kept resting
         records = self.engines[inst.symbol].submit(live.engine_id, self._owner(session), side, ord_type, qty,
                                                    price, trigger, tif, post_only)
         self._apply(records, inst.symbol)
+        if expire_ns is not None and live.status in (b"0", b"1", b"A"):
+            self._expiring[live.engine_id] = expire_ns
 
     def _reject_new(self, session: Session, msg: FixMessage, text: str) -> None:
         self._exec_id += 1
@@ -230,8 +323,38 @@ class FixExchange:
             return
         self._report(live, b"I")
 
+    def _mass_status(self, session: Session, msg: FixMessage) -> None:
+        """OrderMassStatusRequest: one 150=I report per open order of the requester (7: all, 1: one symbol)."""
+        req_id = msg.get(T.MassStatusReqID) or b""
+        kind = msg.get(T.MassStatusReqType)
+        if kind not in (b"1", b"7"):
+            raise BusinessReject(0, f"MassStatusReqType {kind!r} not supported (1, 7)", T.MassStatusReqID)
+        symbol = msg.get_str(T.Symbol) if kind == b"1" else None
+        side = SIDE_IN.get(msg.get(T.Side) or b"")
+        owner = self._owner(session)
+        seen: set[int] = set()
+        open_orders = []
+        for (o, _), live in self._by_clid.items():
+            if (o != owner or live.engine_id in seen or live.status in _CLOSED or (symbol and live.inst.symbol != symbol)
+                    or (side is not None and live.side is not side)):
+                continue
+            seen.add(live.engine_id)
+            open_orders.append(live)
+        open_orders.sort(key=lambda x: x.engine_id)
+        if not open_orders:
+            self._exec_id += 1
+            session.send(T.EXECUTION_REPORT, [
+                (T.OrderID, b"NONE"), (T.ExecID, b"X%d" % self._exec_id), (T.ExecType, b"I"), (T.OrdStatus, b"0"),
+                (T.Symbol, symbol or b"NA"), (T.Side, b"1"), (T.LeavesQty, b"0"), (T.CumQty, b"0"), (T.AvgPx, b"0"),
+                (T.MassStatusReqID, req_id), (T.TotNumReports, b"0"), (T.LastRptRequested, b"Y")])
+            return
+        n = len(open_orders)
+        for i, live in enumerate(open_orders, 1):
+            self._report(live, b"I", extra=((T.MassStatusReqID, req_id), (T.TotNumReports, b"%d" % n),
+                                            (T.LastRptRequested, b"Y" if i == n else b"N")))
+
     def _report(self, live: _Live, exec_type: bytes, last_qty: int = 0, last_px: int = 0, text: str = "",
-                liquidity: bytes = b"") -> None:
+                liquidity: bytes = b"", extra: tuple[tuple[int, FieldValue], ...] = ()) -> None:
         inst = live.inst
         self._exec_id += 1
         leaves = 0 if live.status in (b"2", b"4", b"8", b"C") else live.quantity - live.cum
@@ -253,13 +376,18 @@ class FixExchange:
             f.append((T.Text, text))
         if liquidity:
             f.append((T.LastLiquidityInd, liquidity))
+        if live.expire_ns is not None:
+            f += [(T.TimeInForce, b"6"), (T.ExpireTime, format_timestamp(live.expire_ns))]
+        f.extend(extra)
         live.session.send(T.EXECUTION_REPORT, f)
 
     def _apply(self, records: list, symbol: str, request: FixMessage | None = None) -> None:
         for r in records:
             kind = type(r)
             if kind is Accepted:
-                live = self._live[r.order_id]
+                live = self._live.get(r.order_id)
+                if live is None:
+                    continue
                 live.status = b"0"
                 self._report(live, b"0")
             elif kind is Rejected:
@@ -286,11 +414,16 @@ class FixExchange:
                 if live is None:
                     continue
                 live.status = b"C" if r.reason is Reason.EXPIRED else b"4"
+                self._expiring.pop(r.order_id, None)
                 self._report(live, live.status, text=r.reason.value)
             elif kind is Modified:
-                self._report(self._live[r.order_id], b"5")
+                live = self._live.get(r.order_id)
+                if live is not None:
+                    self._report(live, b"5")
             elif kind is Reduced:
-                live = self._live[r.order_id]
+                live = self._live.get(r.order_id)
+                if live is None:
+                    continue
                 live.quantity = live.cum + r.remaining
                 self._report(live, b"D", text=r.reason.value)
         self._publish_book(symbol)

@@ -16,7 +16,10 @@ transport (:mod:`tradeforge.fix.transport`), and writes bytes through the callab
 * ResendRequest: stored application messages are resent with ``43=Y`` and ``122``; admin messages and
   gaps become SequenceReset-GapFill; SequenceReset (gap fill or reset) moves the expected number up;
 * a Heartbeat after ``HeartBtInt`` of silence from us, a TestRequest after 1.2 x of silence from the
-  peer, and disconnect when it stays unanswered.
+  peer, and disconnect when it stays unanswered;
+* a Logon while logged on: with ``141=Y`` an in-session sequence reset, else Logout and disconnect;
+* schedule: no Logon outside the window (disconnect), Logout when it closes, and at a new session
+  period (daily reset) Logout with both sequence numbers back to 1.
 """
 
 from __future__ import annotations
@@ -145,6 +148,7 @@ class Session:
         self._test_req_id = 0
         self._state_since = 0
         self._pending_reset = False
+        self._reset_requested = False
         # counters, for tests and monitoring
         self.garbled = 0
         self.rejects_sent = 0
@@ -153,6 +157,7 @@ class Session:
         self.resend_requests_received = 0
         self.duplicates_ignored = 0
         self.app_errors = 0
+        self.duplicate_logons = 0
         self.disconnect_reason = ""
         #: called after each logon (transports count them); the application gets ``on_logon`` too
         self.logon_listeners: list[Callable[[Session], None]] = []
@@ -190,8 +195,13 @@ class Session:
         self._resend_until = None
         self._test_req_sent = None
         self._last_sent = self._last_recv = now
+        self._reset_requested = False
         self._set_state(SessionState.CONNECTED, now)
         self._check_new_session(now)
+        sched = self.config.schedule
+        if sched is not None and not sched.in_session(now):
+            self.disconnect("outside the session window")
+            return
         if self.config.initiator:
             self.send_logon()
 
@@ -236,9 +246,14 @@ class Session:
             return
         now = self.clock.timestamp_ns()
         sched = self.config.schedule
-        if sched is not None and not sched.in_session(now) and st is SessionState.LOGGED_ON:
-            self.logout("session window closed")
-            return
+        if sched is not None and st is SessionState.LOGGED_ON:
+            if not sched.in_session(now):
+                self.logout("session window closed")
+                return
+            if sched.is_new_session(self.store.creation_time_ns, now):
+                self._pending_reset = True  # sequence numbers restart at 1 once disconnected
+                self.logout("new session period: daily sequence reset")
+                return
         if st is SessionState.LOGON_SENT or st is SessionState.CONNECTED:
             if now - self._state_since > self.config.logon_timeout_s * NANOS:
                 self.disconnect("logon timed out")
@@ -516,8 +531,12 @@ class Session:
 
     def _on_logon(self, msg: FixMessage, seq: int) -> None:
         now = self.clock.timestamp_ns()
+        sched = self.config.schedule
+        if sched is not None and not sched.in_session(now):
+            self.disconnect("Logon outside the session window")  # as QuickFIX: no answer, disconnect
+            return
         if self.state is SessionState.LOGGED_ON:
-            self._sequenced(msg, seq)  # a second Logon: treated like any message (FIX: ignore/reject)
+            self._logon_while_logged_on(msg, seq, now)
             return
         if self.config.validate:
             rej = self.validator.validate(msg)
@@ -556,6 +575,35 @@ class Session:
             self._queue[seq] = _CONSUMED_LOGON
         else:
             self._synced()
+
+    def _logon_while_logged_on(self, msg: FixMessage, seq: int, now: int) -> None:
+        """A Logon on an established session: with ``141=Y`` an in-session sequence reset (both sides
+        restart at 1; answered with a Logon ``141=Y`` unless it answers ours); otherwise a duplicate
+        Logon, a protocol violation: Logout and disconnect."""
+        if msg.get(T.ResetSeqNumFlag) != b"Y":
+            self.duplicate_logons += 1
+            self.logout("Duplicate Logon received while logged on")
+            self.disconnect("duplicate Logon")
+            return
+        if self._reset_requested:
+            self._reset_requested = False
+            self.store.set_next_target_seq(seq + 1)
+            return
+        self.store.reset(now)
+        self.store.set_next_target_seq(seq + 1)
+        self._queue.clear()
+        self._resend_until = None
+        self._send_admin(T.LOGON, ((T.EncryptMethod, b"0"), (T.HeartBtInt, b"%d" % (self.heartbeat_ns // NANOS)),
+                                   (T.ResetSeqNumFlag, b"Y")))
+
+    def reset_sequences(self) -> None:
+        """Start an in-session sequence reset: a Logon ``141=Y`` with MsgSeqNum 1 (the peer answers in kind)."""
+        if not self.is_logged_on:
+            raise RuntimeError("an in-session sequence reset needs a logged-on session")
+        self.store.reset(self.clock.timestamp_ns())
+        self._reset_requested = True
+        self._send_admin(T.LOGON, ((T.EncryptMethod, b"0"), (T.HeartBtInt, b"%d" % (self.heartbeat_ns // NANOS)),
+                                   (T.ResetSeqNumFlag, b"Y")))
 
     def _on_sequence_reset(self, msg: FixMessage, gap_fill: bool) -> None:
         new = msg.get_int(T.NewSeqNo)
