@@ -272,7 +272,8 @@ def replay_venue_config(v: VenueConfig, seed: int) -> ReplayVenueConfig:
         queue = ProbabilisticQueue(shape, seed if q.random else None)
     latency = DistributionLatency.from_config(v.latency, seed) if v.latency else None
     down = tuple((parse_timestamp_ns(a), parse_timestamp_ns(b)) for a, b in v.down)
-    return ReplayVenueConfig(v.name, v.fidelity or "l3", queue, latency, down, v.reject_rate, seed)
+    calendar = _CALENDARS[v.calendar]() if v.calendar is not None else None
+    return ReplayVenueConfig(v.name, v.fidelity or "l3", queue, latency, down, v.reject_rate, seed, calendar)
 
 
 def _add_order_flow(

@@ -88,6 +88,19 @@ class SessionCalendar:
         return [dates[i] for i in back.ravel().tolist()]
 
 
+def day_order_end(calendar: SessionCalendar | None, ts: int) -> int:
+    """When a DAY order created at ``ts`` expires: the first session close after ``ts`` on
+    ``calendar`` (an order sent after the close works in the next session), else the end of the
+    UTC day."""
+    if calendar is not None:
+        day = calendar.local_date(np.array([ts], dtype=np.int64))[0]
+        _, _, closes = calendar.session_bounds(day - timedelta(days=1), day + timedelta(days=10))
+        i = int(np.searchsorted(closes, ts, side="right"))
+        if i < len(closes):
+            return int(closes[i])
+    return (ts // NANOS_PER_DAY + 1) * NANOS_PER_DAY
+
+
 def _ns(dt: datetime) -> int:
     return int(dt.timestamp()) * NANOS_PER_SECOND
 

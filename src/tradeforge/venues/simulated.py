@@ -37,11 +37,8 @@ import dataclasses
 import random
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import timedelta
 
-import numpy as np
-
-from tradeforge.model.calendar import SessionCalendar
+from tradeforge.model.calendar import SessionCalendar, day_order_end
 from tradeforge.model.data import Bar, QuoteTick, TradeTick
 from tradeforge.model.enums import LiquiditySide, OrderSide, OrderType, TimeInForce
 from tradeforge.model.events import (
@@ -170,17 +167,8 @@ class SimulatedVenue:
             self._match_quote(w, quote, now)
 
     def _day_end(self, ts: int) -> int:
-        """When a DAY order created at ``ts`` expires: the first session close after ``ts`` on the
-        venue's calendar (an order sent after the close works in the next session), else the end of
-        the UTC day."""
-        cal = self.config.calendar
-        if cal is not None:
-            day = cal.local_date(np.array([ts], dtype=np.int64))[0]
-            _, _, closes = cal.session_bounds(day - timedelta(days=1), day + timedelta(days=10))
-            i = int(np.searchsorted(closes, ts, side="right"))
-            if i < len(closes):
-                return int(closes[i])
-        return (ts // NANOS_PER_DAY + 1) * NANOS_PER_DAY
+        """When a DAY order created at ``ts`` expires (see :func:`day_order_end`)."""
+        return day_order_end(self.config.calendar, ts)
 
     def cancel(self, order: Order) -> None:
         now = self._now()

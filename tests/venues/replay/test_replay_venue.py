@@ -282,3 +282,26 @@ def test_mbo_fills_move_the_queue_before_their_book_updates() -> None:
     r.msg(4, A.CANCEL, 1, 100, 2, behind)
     assert r.venue.queue_ahead(mine.client_order_id) == 0
     assert r.venue.books[IID].level(1, 100).size == 2
+
+
+def test_gtd_and_day_orders_expire_on_the_replay_venue() -> None:
+    from tradeforge.model.calendar import nyse_calendar
+    from tradeforge.model.events import OrderExpired
+    from tradeforge.model.timeutil import parse_timestamp_ns
+
+    r = Rig()
+    r.venue.config.calendar = nyse_calendar()
+    t0 = parse_timestamp_ns("2024-01-02T15:00:00")  # 10:00 New York
+    r.add(t0, 1, 100, 5)
+    r.at(t0 + 1)
+    gtd = r.limit(BUY, 1, 100, time_in_force=TimeInForce.GTD, expire_time_ns=t0 + 10**9)
+    day = r.limit(BUY, 1, 100, time_in_force=TimeInForce.DAY)
+    r.at(t0 + 2 * 10**9)
+    assert [e.client_order_id for e in r.of(OrderExpired)] == [gtd.client_order_id]
+    close = parse_timestamp_ns("2024-01-02T21:00:00")  # 16:00 New York
+    r.at(close - 1)
+    assert len(r.of(OrderExpired)) == 1
+    r.at(close)
+    expired = r.of(OrderExpired)
+    assert [e.client_order_id for e in expired] == [gtd.client_order_id, day.client_order_id]
+    assert expired[1].ts_event == close and r.venue.queue_ahead(day.client_order_id) is None

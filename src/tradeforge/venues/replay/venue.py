@@ -22,6 +22,8 @@ arrival takes the displayed liquidity (best level first, at each level's price, 
 depleting it: the data never saw us. Market orders that find no more liquidity are canceled (L3/L2)
 or, on L1 where depth is unknown, fill the rest at the touch plus the configured impact model.
 Stop orders wait for a trade print at or through their trigger, then arrive as market / limit.
+GTD orders expire at their expire time and DAY orders at the session close of the venue's calendar
+(the end of the UTC day without one), by a clock alert.
 
 Latency (``latency``, any :class:`~tradeforge.venues.latency.LatencyModel`): an order or cancel
 reaches the exchange ``entry_ns`` after the decision and meets the book as it is *then*; every
@@ -35,16 +37,18 @@ from __future__ import annotations
 import random
 from collections import Counter
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from tradeforge.core.clock import Clock, TimeEvent
+from tradeforge.model.calendar import SessionCalendar, day_order_end
 from tradeforge.model.enums import LiquiditySide, OrderSide, OrderType, TimeInForce
 from tradeforge.model.events import (
     OrderAccepted,
     OrderCanceled,
     OrderCancelRejected,
     OrderEvent,
+    OrderExpired,
     OrderFilled,
     OrderModifyRejected,
     OrderRejected,
@@ -79,7 +83,7 @@ class ReplayVenueConfig:
     down: tuple[tuple[int, int], ...] = ()  # [start, end) exchange-time windows when unreachable
     reject_rate: float = 0.0
     seed: int = 0
-    extra: dict[str, Any] = field(default_factory=dict)
+    calendar: SessionCalendar | None = None  # DAY orders expire at its session close (else UTC midnight)
 
     def __post_init__(self) -> None:
         if self.fidelity not in FIDELITIES:
@@ -208,11 +212,31 @@ class BookReplayVenue:
         self._seq += 1
         r = _Resting(order, self._seq, f"{self.name}-{self._seq}")
         self._emit(OrderAccepted, ids, ts, venue_order_id=r.venue_order_id)
+        self._schedule_expiry(r)
         if ot in (OrderType.STOP_MARKET, OrderType.STOP_LIMIT):
             self._resting[order.client_order_id] = r
             self._stops.setdefault(order.instrument_id, []).append(r)
             return
         self._enter(r, book, ts)
+
+    def _schedule_expiry(self, r: _Resting) -> None:
+        """GTD orders expire at their expire time, DAY orders at the session close (venue calendar)."""
+        order = r.order
+        tif = order.time_in_force
+        if tif is TimeInForce.GTD and order.expire_time_ns is not None:
+            at = order.expire_time_ns
+        elif tif is TimeInForce.DAY:
+            at = day_order_end(self.config.calendar, order.ts_init)
+        else:
+            return
+        self._alerts += 1
+        self._clock.set_time_alert(f"{self.name}.expire.{self._alerts}", at, lambda e: self._expire(r, e.ts_event))
+
+    def _expire(self, r: _Resting, at: int) -> None:
+        if self._resting.get(r.order.client_order_id) is not r:
+            return  # filled, canceled or expired already
+        self._unrest(r)
+        self._emit(OrderExpired, _ids(r.order), at)
 
     def _enter(self, r: _Resting, book: ReplayBook, ts: int) -> None:
         """A market / limit order (or a triggered stop) meets the book."""
