@@ -108,6 +108,11 @@ ORDER_STATE_TABLE: Final[dict[tuple[OrderStatus, type], OrderStatus | str]] = {
     (S.PARTIALLY_FILLED, OrderCancelRejected): S.PARTIALLY_FILLED,
 }
 
+# the table keyed by the status *value* (a str: hashed in C), for the per-event lookup
+_TABLE: Final = {(status.value, event): nxt for (status, event), nxt in ORDER_STATE_TABLE.items()}
+_TERMINAL: Final = tuple(TERMINAL_STATUSES)
+_NOT_OPEN: Final = (*_TERMINAL, S.INITIALIZED)
+
 #: Every event type the table knows (used by the exhaustive transition tests).
 ORDER_EVENT_TYPES: Final = (
     OrderDenied, OrderSubmitted, OrderAccepted, OrderRejected, OrderTriggered, OrderPendingUpdate,
@@ -206,11 +211,11 @@ class Order:
     @property
     def is_open(self) -> bool:
         """Working at (or on its way to) a venue."""
-        return self.status not in TERMINAL_STATUSES and self.status is not OrderStatus.INITIALIZED
+        return self.status not in _NOT_OPEN  # a tuple: identity tests, no Enum.__hash__ call
 
     @property
     def is_closed(self) -> bool:
-        return self.status in TERMINAL_STATUSES
+        return self.status in _TERMINAL
 
     @property
     def avg_px(self) -> float | None:
@@ -233,7 +238,7 @@ class Order:
                 )
             if fill_qty < self.leaves_qty:
                 key = _PartialFill
-        nxt = ORDER_STATE_TABLE.get((self.status, key))
+        nxt = _TABLE.get((self.status._value_, key))
         if nxt is None:
             raise InvalidOrderTransition(
                 f"{self.client_order_id}: {type(event).__name__} is not allowed in status {self.status.value}"
