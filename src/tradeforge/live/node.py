@@ -18,6 +18,7 @@ from tradeforge.node.kernel import KernelOptions, Node
 from tradeforge.strategy.base import data_topic
 from tradeforge.venues.base import ExecutionVenue
 from tradeforge.venues.fees import FeeModel
+from tradeforge.venues.impact import ImpactModel, ParticipationCap
 from tradeforge.venues.replay.flow import FlowMessage
 from tradeforge.venues.replay.market_view import LiveMarketView
 from tradeforge.venues.replay.venue import BookReplayVenue, ReplayVenueConfig
@@ -38,10 +39,13 @@ class LiveNode(Node):
         self.events_published = 0
 
     def add_paper_venue(
-        self, config: SimulatedVenueConfig, fee_model: FeeModel | None = None, slippage: SlippageModel | None = None
+        self, config: SimulatedVenueConfig, fee_model: FeeModel | None = None, slippage: SlippageModel | None = None,
+        impact: ImpactModel | None = None, participation_cap: ParticipationCap | None = None,
     ) -> SimulatedVenue:
-        """A venue that fills against the live market data (paper trading)."""
-        venue = SimulatedVenue(config, self.instruments.get, self.clock.timestamp_ns, fee_model, slippage)
+        """A venue that fills against the live market data (paper trading), with the backtest's cost models."""
+        venue = SimulatedVenue(
+            config, self.instruments.get, self.clock.timestamp_ns, fee_model, slippage, impact, participation_cap
+        )
         self.kernel.add_venue(venue)
         return venue
 
