@@ -88,6 +88,7 @@ class RiskEngine:
         self._duplicates: list[DuplicateOrderCheck] = []
         self._last_ts = -1
         self._var_scheduled = False
+        self._pending_timers: list[tuple[str, int, Callable[[TimeEvent], None]]] = []
         self.var_interval_ns = var_interval_ns
         self.var = VarMonitor(self.state, portfolio.equity, **(var_options or {}))
         self._keys = self._new_ctx()
@@ -123,7 +124,7 @@ class RiskEngine:
     @property
     def needs_market_data(self) -> bool:
         """Whether prices must reach the engine (checks or monitors that read marks)."""
-        return bool(self.monitors) or self.var_interval_ns is not None or any(
+        return bool(self.monitors) or self.var_interval_ns is not None or bool(self._pending_timers) or any(
             getattr(c, "needs_marks", False) for c in self.checks
         )
 
@@ -181,9 +182,12 @@ class RiskEngine:
     # -- market data (subscribed by the kernel when needed) --
     def _tick(self, iid: str, ts: int) -> InstRisk:
         if ts != self._last_ts:
-            if not self._var_scheduled and self.var_interval_ns is not None and self._clock is not None:
-                self._var_scheduled = True  # from the first price on, not from the clock's epoch
-                self._clock.set_timer("risk:var", self.var_interval_ns, self._on_var_timer)
+            if not self._var_scheduled and self._clock is not None:
+                self._var_scheduled = True  # timers run from the first price on, not from the clock's epoch
+                if self.var_interval_ns is not None:
+                    self._clock.set_timer("risk:var", self.var_interval_ns, self._on_var_timer)
+                for name, interval, cb in self._pending_timers:
+                    self._clock.set_timer(name, interval, cb)
             if self._last_ts >= 0 and self.monitors:
                 self.evaluate()
             if ts >= self.state.next_day_ns:
@@ -449,7 +453,9 @@ class RiskEngine:
 
     # -- commands from outside (the CLI kill switch for a running node) --
     def watch_commands(self, path: str | Path, interval_ns: int = 1_000_000_000) -> None:
-        """Poll a JSON-lines command file (written by ``tradeforge risk kill``) on the engine clock."""
+        """Poll a JSON-lines command file (written by ``tradeforge risk kill``) on the engine clock, from
+        the first price on (call before the node starts). Meant for paper and live nodes: in a backtest
+        the file is read at simulated times, so a run with it is only as reproducible as the file."""
         assert self._clock is not None
         offset = [0]
         p = Path(path)
@@ -466,7 +472,10 @@ class RiskEngine:
                 if line.strip():
                     self.apply_command(msgspec.json.decode(line))
 
-        self._clock.set_timer("risk:commands", interval_ns, poll)
+        if self._var_scheduled:
+            self._clock.set_timer("risk:commands", interval_ns, poll)
+        else:  # from the first price on (see _tick)
+            self._pending_timers.append(("risk:commands", interval_ns, poll))
 
     def apply_command(self, cmd: dict[str, Any]) -> None:
         """``{"action": "kill"|"resume"|"reduce"|"unwind", "scope", "key", "who", "why"}``."""
