@@ -50,7 +50,7 @@ from tradeforge.risk.scope import Limit, ScopedLimits
 from tradeforge.risk.var import ewma_factor, historical_var, monte_carlo_var, parametric_var
 
 NAME = "risk_check"
-DEFAULT_N = 1_000_000
+DEFAULT_N = 300_000
 N_INST = 500
 STRATEGIES = ("s0", "s1", "s2", "s3")
 T0 = 1_700_000_000_000_000_000
