@@ -134,7 +134,8 @@ def _table_rows(stdout: str) -> dict[str, list[str]]:
 #: Files of the repository's data/ that are not market data (or duplicate one), with a reason.
 NOT_IMPORTED = {"daily/sp500_gics_sectors_2020.csv", "itch/itch50_message_types.csv",
                 "l3/LOBSTER_SampleFiles_ReadMe.txt", "l3/esh4-glbx-mdp3-20231225.mbo.csv.gz",
-                "fix/FIX44.xml", "fix/quickfix-1.16.0_fill_acceptor_session.messages.log"}
+                "fix/FIX44.xml", "fix/quickfix-1.16.0_fill_acceptor_session.messages.log",
+                "news/headlines_sample.csv"}
 L3_IDS = {"AMZN.XNAS", "ESH4.GLBX", "ALC.XNAS", "BOB.XNAS", "CHAR.XNAS"}
 
 
