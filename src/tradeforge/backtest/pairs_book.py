@@ -25,6 +25,7 @@ from tradeforge.model.timeutil import parse_timestamp_ns
 from tradeforge.research.pairs.data import load_sectors, load_sp500_bars
 from tradeforge.research.pairs.scan import ScanConfig
 from tradeforge.risk.checks import BuyingPower, MaxOrderNotional
+from tradeforge.risk.config import LimitConfig, build_risk
 from tradeforge.strategy.library.pairs import PairsTrading
 from tradeforge.venues.fees import PerUnitFee
 from tradeforge.venues.simulated import SimulatedVenueConfig
@@ -60,6 +61,7 @@ class PairsRunConfig:
     max_gross: float = 2.0
     max_net: float = 0.1
     max_instrument: float = 0.05
+    max_drawdown: float = 0.10  # of starting cash, from the peak: the risk engine turns the book reducing-only
     fee_per_share: float = 0.005
     fee_minimum: float = 1.0
     slippage_bps: float = 5.0
@@ -93,14 +95,38 @@ def _window(bars: list[BarColumns], start: int | None, end: int | None) -> list[
     return out
 
 
+def _book_limits(cfg: PairsRunConfig, with_sectors: bool) -> list[LimitConfig]:
+    """The book's hard limits, enforced by the risk engine on every order (the strategy sizes below
+    them): gross and net exposure of the book, gross exposure per stock and per sector, and a
+    drawdown that blocks new risk (reducing-only) once breached."""
+    cash = cfg.starting_cash
+
+    def money(x: float) -> str:
+        return f"{x:.2f}"
+
+    limits = [
+        LimitConfig(type="gross_exposure", scope="portfolio", value=money(cash * cfg.max_gross * 1.25)),
+        LimitConfig(type="net_exposure", scope="portfolio", value=money(cash * max(5 * cfg.max_net, 0.5))),
+        LimitConfig(type="gross_exposure", scope="instrument", value=money(cash * cfg.max_instrument * 1.5)),
+        LimitConfig(type="drawdown", scope="portfolio", value=money(cash * cfg.max_drawdown), action="reduce_only"),
+    ]
+    if with_sectors:
+        limits.append(LimitConfig(type="gross_exposure", scope="sector", value=money(cash * cfg.max_gross * 0.5)))
+    return limits
+
+
 def build_pairs_engine(
     bars: list[BarColumns], instruments: InstrumentProvider, cfg: PairsRunConfig,
     sectors: dict[str, str] | None = None,
 ) -> tuple[BacktestEngine, PairsTrading]:
     """The engine with the venue, risk checks, data and the pairs strategy, ready to run."""
     checks = [MaxOrderNotional(int(cfg.max_order_notional * MONEY), {}), BuyingPower(100, True)]
+    book_checks, risk_options = build_risk(_book_limits(cfg, sectors is not None), base=Path.cwd(),
+                                           sectors_venue="XNYS")
+    if sectors is not None:
+        risk_options["sectors"] = dict(sectors)  # instrument id -> GICS sector
     engine = BacktestEngine(instruments, "USD", int(cfg.starting_cash * MONEY), oms_type=OmsType.NETTING,
-                            risk_checks=checks)
+                            risk_checks=[*book_checks, *checks], risk_options=risk_options)
     engine.add_venue(
         SimulatedVenueConfig("XNYS", participation=cfg.participation),
         PerUnitFee(int(cfg.fee_per_share * MONEY), int(cfg.fee_minimum * MONEY), 100),
