@@ -305,3 +305,20 @@ def test_gtd_and_day_orders_expire_on_the_replay_venue() -> None:
     expired = r.of(OrderExpired)
     assert [e.client_order_id for e in expired] == [gtd.client_order_id, day.client_order_id]
     assert expired[1].ts_event == close and r.venue.queue_ahead(day.client_order_id) is None
+
+
+def test_requests_reach_the_exchange_in_the_order_they_were_sent() -> None:
+    from tradeforge.venues.latency import DistributionLatency, LatencyDistribution
+
+    lat = DistributionLatency(entry=LatencyDistribution.uniform(1, 1_000), seed=3)
+    r = Rig()
+    r.venue.latency = lat
+    r.add(1, 1, 100, 5)
+    r.at(10)
+    orders = [r.limit(BUY, 1, 100 - i) for i in range(20)]
+    r.venue.cancel(orders[0])  # sent last: must not overtake the submits
+    r.at(10_000)
+    accepted = [e.client_order_id for e in r.of(OrderAccepted)]
+    assert accepted == [o.client_order_id for o in orders]
+    assert r.of(OrderCanceled)[0].client_order_id == orders[0].client_order_id
+    assert not r.of(OrderCancelRejected)

@@ -151,6 +151,7 @@ class BookReplayVenue:
         self._exec = 0
         self._alerts = 0
         self._last_delivery = 0
+        self._last_arrival = 0
         self._rng = random.Random(config.seed)
         #: filled quantity by how it happened: queue (a trade reached us), through (a trade went
         #: through our price), cross (a new order crossed ours), take (we took liquidity)
@@ -179,13 +180,16 @@ class BookReplayVenue:
         self._after_entry(lambda: self._arrive_modify(order, quantity, price, trigger_price))
 
     def _after_entry(self, action: Callable[[], None]) -> None:
+        """Run ``action`` when the request reaches the exchange: ``entry_ns`` later, and never before
+        an earlier request (one session delivers in order, whatever the latency draws)."""
         now = self._clock.timestamp_ns()
-        delay = self.latency.entry_ns(now)
-        if delay <= 0:
+        arrive = max(now + self.latency.entry_ns(now), self._last_arrival)
+        self._last_arrival = arrive
+        if arrive <= now:
             action()
             return
         self._alerts += 1
-        self._clock.set_time_alert(f"{self.name}.entry.{self._alerts}", now + delay, lambda _e: action())
+        self._clock.set_time_alert(f"{self.name}.entry.{self._alerts}", arrive, lambda _e: action())
 
     def is_down(self, ts: int) -> bool:
         return any(start <= ts < end for start, end in self.config.down)
