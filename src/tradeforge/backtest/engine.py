@@ -101,11 +101,12 @@ class BacktestEngine(Node):
         if not isinstance(venue, BookReplayVenue):
             raise ValueError(f"order flow of {inst.id} needs a book-replay venue {inst.venue!r} (add_replay_venue)")
         flow.validate_sorted(f"order flow of {inst.id}")
-        if flow.level == "l3" and (market_data or venue.fidelity != "l3"):
+        rank = {"l3": 3, "l2": 2, "l1": 1}
+        if rank[flow.level] < rank[venue.fidelity]:
+            raise ValueError(f"venue {venue.name} replays at {venue.fidelity} but the flow of {inst.id} is {flow.level}")
+        if flow.level != "l1" and (market_data or venue.fidelity != flow.level):
             derived = derived or derive(flow)
             flow = {"l3": flow, "l2": derived.l2, "l1": derived.l1}[venue.fidelity]
-        elif flow.level != venue.fidelity:
-            raise ValueError(f"venue {venue.name} replays at {venue.fidelity} but the flow of {inst.id} is {flow.level}")
         topic = data_topic("flow", inst.id)
         self.bus.subscribe(topic, venue.on_flow, priority=VENUE_PRIORITY)
         venue.book(inst.id)

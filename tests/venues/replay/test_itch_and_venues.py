@@ -82,3 +82,29 @@ def test_two_replay_venues_in_one_run_each_with_its_own_costs_and_latency() -> N
     assert all(f.ts_init - f.ts_event == 50_000 for f in by_venue["AMZN.XNAS"][:20])
     assert all(f.ts_init - f.ts_event >= 300_000 for f in by_venue["ESH4.GLBX"])
     assert set(nasdaq.books) == {"AMZN.XNAS"} and set(cme.books) == {"ESH4.GLBX"}
+
+
+def test_l2_flow_from_book_deltas_and_prints_drives_the_l2_venue() -> None:
+    import numpy as np
+
+    from tradeforge.data.book_import import level_delta_columns
+    from tradeforge.data.lobster import rebuild_book, trade_columns
+    from tradeforge.venues.replay.flow import flow_from_l2
+
+    msgs, _ = read_lobster_messages(ROOT / "data/l3/AMZN_2012-06-21_34200000_57600000_message_1.csv.gz")
+    ob, _ = read_lobster_orderbook(ROOT / "data/l3/AMZN_2012-06-21_34200000_57600000_orderbook_1.csv.gz")
+    replay = rebuild_book(msgs, ob, instrument_id="AMZN.XNAS")
+    deltas = level_delta_columns("AMZN.XNAS", replay.updates, msgs.ts_event, msgs.ts_event,
+                                 np.arange(len(msgs)), touch=True)  # as `tradeforge data import` stores them
+    flow = flow_from_l2(deltas, trade_columns(msgs, "AMZN.XNAS"))
+    assert flow.level == "l2" and flow.count(FlowAction.TRADE) == 11_419 - int((msgs.type == 6).sum())
+    provider = InstrumentProvider.from_toml(ROOT / "data/instruments/l3.toml")
+    engine = BacktestEngine(provider, "USD", 10**15)
+    venue = engine.add_replay_venue(ReplayVenueConfig("XNAS", "l2", RiskAverseQueue()))
+    engine.add_order_flow(flow)
+    cls = load_strategy_class(str(ROOT / "examples/strategies/passive_market_maker.py") + ":PassiveMarketMaker")
+    engine.add_strategy(cls("mm", {"instrument": "AMZN.XNAS", "quantity": 100}))
+    assert len(engine.run().fills) > 100  # the strategy sees quotes derived from the L2 flow
+    book = venue.books["AMZN.XNAS"]  # the touch equals LOBSTER's level one at the end of the day
+    assert (book.best(1).price, book.best(1).size) == (int(ob.bid_price[-1, 0]), int(ob.bid_size[-1, 0]))
+    assert (book.best(-1).price, book.best(-1).size) == (int(ob.ask_price[-1, 0]), int(ob.ask_size[-1, 0]))

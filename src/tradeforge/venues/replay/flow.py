@@ -39,14 +39,16 @@ from typing import ClassVar
 import numpy as np
 
 from tradeforge.data.book.l3 import REVEAL_ASK, REVEAL_BID, Action
+from tradeforge.data.columns import BookDeltaColumns, TradeColumns
 from tradeforge.data.databento import MboColumns
 from tradeforge.data.itch.book import BookColumns
 from tradeforge.data.lobster import LobsterMessages, LobsterOrderbook, rebuild_book
 from tradeforge.model.data import Data
+from tradeforge.model.enums import BookAction
 
 __all__ = [
-    "FlowAction", "FlowMessage", "OrderFlow", "flow_from_itch", "flow_from_l3_actions", "flow_from_lobster",
-    "flow_from_mbo",
+    "FlowAction", "FlowMessage", "OrderFlow", "flow_from_itch", "flow_from_l2", "flow_from_l3_actions",
+    "flow_from_lobster", "flow_from_mbo",
 ]
 
 
@@ -214,6 +216,31 @@ def flow_from_lobster(
               for k in cols}
     return _flow(instrument_id, "l3", merged["ts"], merged["action"], merged["side"], merged["price"],
                  merged["size"], merged["order_id"])
+
+
+def flow_from_l2(deltas: BookDeltaColumns, trades: TradeColumns | None = None) -> OrderFlow:
+    """An L2 flow from market-by-price book deltas (each ADD / UPDATE carries the level's new size,
+    DELETE empties it, CLEAR empties the book; e.g. a recorded exchange depth feed or the catalog's
+    ``book`` kind) and trade prints (resting side = the aggressor's opposite; no aggressor: a print
+    for the tape only). At one time stamp the trades come before the level changes they cause, as the
+    queue models expect."""
+    iid = deltas.instrument_id
+    act = deltas.action.astype(np.int64)
+    level_size = np.where(act == BookAction.DELETE, 0, deltas.size)
+    code = np.where(act == BookAction.CLEAR, FlowAction.CLEAR, FlowAction.LEVEL).astype(np.int8)
+    parts = [(deltas.ts_event, np.ones(len(act), np.int8), code, deltas.side.astype(np.int8), deltas.price,
+              level_size)]
+    if trades is not None and len(trades):
+        if trades.instrument_id != iid:
+            raise ValueError(f"trades of {trades.instrument_id} with book deltas of {iid}")
+        agg = trades.aggressor.astype(np.int64)
+        tcode = np.where(agg == 0, FlowAction.PRINT, FlowAction.TRADE).astype(np.int8)
+        parts.append((trades.ts_event, np.zeros(len(agg), np.int8), tcode, (-agg).astype(np.int8), trades.price,
+                      trades.size))
+    ts, rank, action, side, price, size = (np.concatenate([p[k] for p in parts]) for k in range(6))
+    order = np.lexsort((rank, ts))  # by time, trades first, each source in its own order (stable)
+    n = len(ts)
+    return _flow(iid, "l2", ts[order], action[order], side[order], price[order], size[order], np.zeros(n, np.int64))
 
 
 _MBO_CODES = {ord("A"): FlowAction.ADD, ord("C"): FlowAction.CANCEL, ord("M"): FlowAction.MODIFY,

@@ -64,9 +64,10 @@ class _Rows:
 
 
 def derive(flow: OrderFlow) -> DerivedFlows:
-    """Replay an L3 ``flow`` once and derive its L2 / L1 flows, quotes and tape."""
-    if flow.level != "l3":
-        raise ValueError(f"derive needs an L3 flow, got {flow.level}")
+    """Replay an L3 (or L2) ``flow`` once and derive its L2 / L1 flows, quotes and tape (an L2
+    flow is its own L2)."""
+    if flow.level not in ("l3", "l2"):
+        raise ValueError(f"derive needs an L3 or L2 flow, got {flow.level}")
     iid = flow.instrument_id
     book = ReplayBook()
     l2, l1 = _Rows(), _Rows()
@@ -125,6 +126,9 @@ def derive(flow: OrderFlow) -> DerivedFlows:
                 touched.append((side, lvl.price))
             book.reveal(side, price, size)
             touched.append((side, price))
+        elif a == _LEVEL:
+            book.set_level(side, price, size)
+            touched.append((side, price))
         elif a == _CLEAR:
             for s in (1, -1):
                 for lvl in book.walk(s):
@@ -151,7 +155,8 @@ def derive(flow: OrderFlow) -> DerivedFlows:
     ta = np.asarray(t_rows, np.int64).reshape(-1, 3)
     tt = np.asarray(t_ts, np.int64)
     trades = TradeColumns(iid, tt, tt.copy(), ta[:, 0], ta[:, 1], ta[:, 2], np.arange(len(tt), dtype=np.int64))
-    return DerivedFlows(l2.flow(iid, "l2"), l1.flow(iid, "l1"), quotes, trades, book.unexplained)
+    l2_flow = flow if flow.level == "l2" else l2.flow(iid, "l2")
+    return DerivedFlows(l2_flow, l1.flow(iid, "l1"), quotes, trades, book.unexplained)
 
 
 def market_view(
