@@ -22,6 +22,10 @@ from tradeforge.portfolio.portfolio import Portfolio
 if TYPE_CHECKING:
     from tradeforge.risk.state import InstRisk, RiskState
 
+_MARKET_TYPES = (OrderType.MARKET, OrderType.STOP_MARKET, OrderType.TRAILING_STOP_MARKET)
+_BUY = OrderSide.BUY
+_SELL = OrderSide.SELL
+
 
 @dataclass(slots=True)
 class RiskContext:
@@ -56,6 +60,9 @@ class RiskContext:
     #: ``increasing_qty`` judged on the position of the scope the state comes from (a REDUCING
     #: strategy may cut its own position even where that adds to the account's net position)
     state_increasing_qty: int = 0
+    #: the order's scope keys ``(iid, sid, account, venue, sector, "*")``: ``ScopedLimits.ientries``
+    #: index them (see :data:`~tradeforge.risk.scope.KEY_INDEX`)
+    keys: tuple[str, ...] = ()
 
 
 class RiskCheck(Protocol):
@@ -108,7 +115,8 @@ class MaxOrderQuantity:
     name: str = "max_order_quantity"
 
     def check(self, order: Order, ctx: RiskContext) -> str | None:
-        limit = self.per_instrument_nano.get(order.instrument_id, self.default_nano)
+        per = self.per_instrument_nano
+        limit = per.get(order.instrument_id, self.default_nano) if per else self.default_nano
         if limit is None:
             return None
         p = ctx.instrument.size_precision
@@ -126,7 +134,8 @@ class MaxOrderNotional:
     name: str = "max_order_notional"
 
     def check(self, order: Order, ctx: RiskContext) -> str | None:
-        limit = self.per_instrument_raw.get(order.instrument_id, self.default_raw)
+        per = self.per_instrument_raw
+        limit = per.get(order.instrument_id, self.default_raw) if per else self.default_raw
         if limit is None:
             return None
         px = order_reference_price(order, ctx)
@@ -177,31 +186,44 @@ class BuyingPower:
 
     def cost(self, order: Order, inst: Instrument, px: int, qty: int) -> int:
         """Cash (cash-settled buys) or initial margin ``qty`` of ``order`` needs at price ``px``."""
-        if order.order_type in (OrderType.MARKET, OrderType.STOP_MARKET, OrderType.TRAILING_STOP_MARKET):
+        if order.order_type in _MARKET_TYPES:
             px = px + abs(px) * self.market_buffer_bps // 10_000
         notional = inst.notional_raw(abs(px), qty)
         if inst.cash_settled:
-            return notional if order.side is OrderSide.BUY else 0
+            return notional if order.side is _BUY else 0
         return notional * inst.margin_init_bps // 10_000
 
     def check(self, order: Order, ctx: RiskContext) -> str | None:
+        inc = ctx.increasing_qty
+        if inc == 0:
+            return None
         inst = ctx.instrument
         pf = ctx.portfolio
-        if inst.cash_settled and order.side is OrderSide.SELL and ctx.increasing_qty > 0 and not self.allow_short_cash_settled:
+        ir = ctx.ir
+        cash = ir.cash_settled if ir is not None else inst.cash_settled
+        if cash and order.side is _SELL and not self.allow_short_cash_settled:
             return "short sale of a cash-settled instrument in a cash account"
-        if ctx.increasing_qty == 0:
-            return None
-        if order_reference_price(order, ctx) is None:
-            return "no reference price to value the order"
+        px = order.price
+        if px is None:
+            px = order.trigger_price
+            if px is None:
+                px = pf.last_price(order.instrument_id)
+                if px is None:
+                    return "no reference price to value the order"
         st = ctx.state
         if st is not None and st.cost_of is not None:  # incremental: what open orders reserve, kept by the books
-            reserved = st.portfolio_reserved - st.tracked_cost(order.client_order_id)
+            t = st.tracked.get(order.client_order_id)
+            reserved = st.portfolio_reserved if t is None else st.portfolio_reserved - t.cost
         else:
             reserved = 0
             for o in ctx.open_orders():
                 if o is not order and o.leaves_qty and not o.reduce_only:
                     reserved += self._order_cost(o, ctx.instruments(o.instrument_id), ctx, o.leaves_qty)
-        need = self._order_cost(order, inst, ctx, ctx.increasing_qty)
+        # the cost of the increasing quantity (as :meth:`cost`, with the instrument's flags read once)
+        if order.order_type in _MARKET_TYPES:
+            px = px + abs(px) * self.market_buffer_bps // 10_000
+        notional = (px if px >= 0 else -px) * inc * (ir.factor if ir is not None else inst.notional_factor)
+        need = (notional if order.side is _BUY else 0) if cash else notional * inst.margin_init_bps // 10_000
         margin = st.margin_used if st is not None and st.marked else pf.margin_used()  # O(1) when the books see prices
         available = min(pf.cash, pf.equity()) - margin - reserved
         if need > available:

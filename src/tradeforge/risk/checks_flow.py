@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections import deque
 from dataclasses import dataclass, field
+from typing import Any
 
 from tradeforge.model.orders import Order
 from tradeforge.risk.checks import RiskContext
@@ -26,21 +27,36 @@ class Throttle:
     messages: bool = False
     name: str = ""
     _times: dict[tuple[str, str], deque[int]] = field(default_factory=dict)
+    #: ``limits.ientries`` with, per entry, that kind's deques by key (the same deques as ``_times``:
+    #: no ``(kind, key)`` tuple to build and hash per message); built on first use
+    _plan: list[tuple[str, int, dict[str, Any], Any, dict[str, deque[int]]]] | None = field(
+        default=None, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         if not self.name:
             unit = f"{self.window_ns / NS_PER_S:g}s"
             self.name = f"{'message' if self.messages else 'order'}_rate_{unit}"
 
+    def _build_plan(self) -> list[tuple[str, int, dict[str, Any], Any, dict[str, deque[int]]]]:
+        by_kind: dict[str, dict[str, deque[int]]] = {}
+        for (kind, key), q in self._times.items():
+            by_kind.setdefault(kind, {})[key] = q
+        plan = self._plan = [(kind, i, table, default, by_kind.setdefault(kind, {}))
+                             for kind, i, table, default in self.limits.ientries]
+        return plan
+
     def check(self, order: Order, ctx: RiskContext) -> str | None:
+        sk = ctx.keys
         cut = ctx.now_ns - self.window_ns
-        times = self._times
-        for kind, attr, table, default in self.limits.entries:
-            key = getattr(ctx, attr)
-            lim = table.get(key, default)
+        plan = self._plan
+        if plan is None:
+            plan = self._build_plan()
+        for kind, i, table, default, queues in plan:
+            key = sk[i]
+            lim = table.get(key, default) if table else default
             if lim is None:
                 continue
-            q = times.get((kind, key))
+            q = queues.get(key)
             if q is None:
                 continue
             while q and q[0] <= cut:
@@ -52,13 +68,17 @@ class Throttle:
 
     def record(self, keys: RiskContext, now_ns: int, is_new: bool) -> None:
         """Count one message (``is_new``: a new order) for every configured scope of the order ``keys`` name."""
+        sk = keys.keys
         if not (is_new or self.messages):
             return
-        for kind, attr, _table, _default in self.limits.entries:
-            key = getattr(keys, attr)
-            q = self._times.get((kind, key))
+        plan = self._plan
+        if plan is None:
+            plan = self._build_plan()
+        for kind, i, _table, _default, queues in plan:
+            key = sk[i]
+            q = queues.get(key)
             if q is None:
-                q = self._times[(kind, key)] = deque()
+                q = queues[key] = self._times[(kind, key)] = deque()
             q.append(now_ns)
 
 
@@ -70,13 +90,14 @@ class MaxOpenOrders:
     name: str = "max_open_orders"
 
     def check(self, order: Order, ctx: RiskContext) -> str | None:
+        sk = ctx.keys
         st = ctx.state
         assert st is not None
         if st.tracked_leaves(order.client_order_id):
             return None  # a modify of an order already counted
-        for kind, attr, table, default in self.limits.entries:
-            key = getattr(ctx, attr)
-            lim = table.get(key, default)
+        for kind, i, table, default in self.limits.ientries:
+            key = sk[i]
+            lim = table.get(key, default) if table else default
             if lim is None:
                 continue
             a = st.aggs[kind].get(key)

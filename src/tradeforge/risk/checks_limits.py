@@ -2,7 +2,9 @@
 
 Each reads the incremental books of :class:`~tradeforge.risk.state.RiskState` for the order's scope
 keys: O(1) per configured scope. An order that only reduces a position (``increasing_qty == 0``)
-always passes them, so a breached book can still be cut.
+always passes the exposure, concentration and loss limits, so a breached book can still be cut.
+Position limits judge every order on its side's worst case (an order that reduces the position now
+passes unless the open orders on its side, with it, would carry the position past a limit).
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from tradeforge.risk.checks import RiskContext
 from tradeforge.risk.scope import ACCOUNT, INSTRUMENT, PORTFOLIO, SECTOR, STRATEGY, ScopedLimits, label
 from tradeforge.risk.state import Agg, Cell, RiskState
 
+_BUY = OrderSide.BUY
 POSITION_SCOPES = (INSTRUMENT, STRATEGY, ACCOUNT, PORTFOLIO)
 CONCENTRATION_SCOPES = (INSTRUMENT, SECTOR)
 
@@ -39,6 +42,14 @@ class PositionLimit:
     absolute: ScopedLimits
     name: str = "position_limit"
 
+    @property
+    def _buy_sides(self) -> tuple[tuple[ScopedLimits, str], ...]:
+        return (self.long, "long"), (self.absolute, "absolute")
+
+    @property
+    def _sell_sides(self) -> tuple[tuple[ScopedLimits, str], ...]:
+        return (self.short, "short"), (self.absolute, "absolute")
+
     def _cell(self, kind: str, ctx: RiskContext, st: RiskState) -> Cell | None:
         ir = ctx.ir
         assert ir is not None
@@ -49,25 +60,36 @@ class PositionLimit:
         return st.account_cell(ctx.account, ctx.iid)
 
     def check(self, order: Order, ctx: RiskContext) -> str | None:
-        if ctx.increasing_qty == 0:
-            return None
+        # no ``increasing_qty == 0`` shortcut: a buy that cuts a short position of 2 while 52 are bid
+        # still takes the position to 50 + its own size if everything fills (the worst case below)
+        sk = ctx.keys
         st = ctx.state
         assert st is not None
         p = ctx.instrument.size_precision
-        buy = order.side is OrderSide.BUY
-        for limits, what in ((self.long, "long"), (self.short, "short"), (self.absolute, "absolute")):
-            if (what == "long" and not buy) or (what == "short" and buy):
-                continue  # a sell cannot raise the long side, a buy cannot raise the short side
-            for kind, attr, table, default in limits.entries:
-                key = getattr(ctx, attr)
-                lim = table.get(key, default)
+        scale = 10 ** (9 - p)  # as :func:`_nano`
+        qty = ctx.qty
+        buy = order.side is _BUY
+        # a sell cannot raise the long side, a buy cannot raise the short side
+        for limits, what in (self._buy_sides if buy else self._sell_sides):
+            for kind, i, table, default in limits.ientries:
+                key = sk[i]
+                lim = table.get(key, default) if table else default
                 if lim is None:
                     continue
-                cell = self._cell(kind, ctx, st)
-                q, ob, os_ = (cell.qty, cell.open_buy, cell.open_sell) if cell is not None else (0, 0, 0)
+                if kind in (INSTRUMENT, PORTFOLIO):  # as :meth:`_cell`
+                    cell = ctx.ir.total  # type: ignore[union-attr]
+                elif kind == STRATEGY:
+                    cell = st._strat_cells.get((ctx.sid, ctx.iid))
+                    if cell is None:
+                        cell = st.strategy_cell(ctx.sid, ctx.iid)  # created (with the account's) on first use
+                else:
+                    cell = st.account_cell(ctx.account, ctx.iid)
                 # worst case on the order's side: position plus every open order on that side, plus this one
-                worst = q + ob + ctx.qty if buy else -(q - os_ - ctx.qty)
-                if _nano(worst, p) > lim:
+                if cell is None:
+                    worst = qty  # no position and no open orders: -(0 - 0 - qty) on the sell side
+                else:
+                    worst = cell.qty + cell.open_buy + qty if buy else -(cell.qty - cell.open_sell - qty)
+                if worst * scale > lim:
                     where = label(kind, ctx.iid if kind == PORTFOLIO else key)
                     return (f"{what} position would reach {raw_to_str(worst, p)} with open orders, "
                             f"over the {where} limit {raw_to_str(lim, 9).rstrip('0').rstrip('.')}")
@@ -86,6 +108,7 @@ class ExposureLimit:
     needs_marks = True
 
     def check(self, order: Order, ctx: RiskContext) -> str | None:
+        sk = ctx.keys
         if ctx.increasing_qty == 0:
             return None
         st = ctx.state
@@ -94,18 +117,22 @@ class ExposureLimit:
             return "no reference price to value the order"
         n = ctx.notional
         buy = order.side is OrderSide.BUY
-        for kind, attr, table, default in self.gross.entries:
-            key = getattr(ctx, attr)
-            lim = table.get(key, default)
+        for kind, i, table, default in self.gross.ientries:
+            key = sk[i]
+            lim = table.get(key, default) if table else default
             if lim is None:
                 continue
             a = st.aggs[kind].get(key)
-            worst = n if a is None else a.gross + max(a.open_buy, a.open_sell) + n
+            if a is None:
+                worst = n
+            else:
+                ob, os_ = a.open_buy, a.open_sell
+                worst = a.gross + (ob if ob >= os_ else os_) + n
             if worst > lim:
                 return f"gross exposure would reach {_money(worst)}, over the {label(kind, key)} limit {_money(lim)}"
-        for kind, attr, table, default in self.net.entries:
-            key = getattr(ctx, attr)
-            lim = table.get(key, default)
+        for kind, i, table, default in self.net.ientries:
+            key = sk[i]
+            lim = table.get(key, default) if table else default
             if lim is None:
                 continue
             a = st.aggs[kind].get(key)
@@ -126,6 +153,7 @@ class ConcentrationLimit:
     needs_marks = True
 
     def check(self, order: Order, ctx: RiskContext) -> str | None:
+        sk = ctx.keys
         if ctx.increasing_qty == 0:
             return None
         st = ctx.state
@@ -133,13 +161,17 @@ class ConcentrationLimit:
         if ctx.px is None:
             return "no reference price to value the order"
         equity = ctx.portfolio.equity()
-        for kind, attr, table, default in self.bps.entries:
-            key = getattr(ctx, attr)
-            bps = table.get(key, default)
+        for kind, i, table, default in self.bps.ientries:
+            key = sk[i]
+            bps = table.get(key, default) if table else default
             if bps is None:
                 continue
             a = st.aggs[kind].get(key)
-            worst = ctx.notional if a is None else a.gross + max(a.open_buy, a.open_sell) + ctx.notional
+            if a is None:
+                worst = ctx.notional
+            else:
+                ob, os_ = a.open_buy, a.open_sell
+                worst = a.gross + (ob if ob >= os_ else os_) + ctx.notional
             if worst * 10_000 > bps * equity:
                 share = worst * 100 / equity if equity > 0 else float("inf")
                 return f"{label(kind, key)} would be {share:.2f}% of equity, over the {bps / 100:g}% limit"
@@ -159,21 +191,28 @@ class LossLimit:
     needs_marks = True
 
     def check(self, order: Order, ctx: RiskContext) -> str | None:
+        sk = ctx.keys
         if ctx.increasing_qty == 0:
             return None
         st = ctx.state
         assert st is not None
         for limits, what in ((self.daily, "daily loss"), (self.drawdown, "drawdown from the day's peak"),
                              (self.rolling, "rolling loss")):
-            for kind, attr, table, default in limits.entries:
-                key = getattr(ctx, attr)
-                lim = table.get(key, default)
+            for kind, i, table, default in limits.ientries:
+                key = sk[i]
+                lim = table.get(key, default) if table else default
                 if lim is None:
                     continue
                 a = st.aggs[kind].get(key)
                 if a is None:
                     continue
-                v = loss(a, what)
+                # as :func:`loss`
+                if what == "daily loss":
+                    v = a.day_start - (a.cash_flow + a.net)
+                elif what == "rolling loss":
+                    v = a.samples[0][1] - (a.cash_flow + a.net) if a.samples else 0
+                else:
+                    v = a.day_peak - (a.cash_flow + a.net)
                 if v > lim:
                     return f"{what} {_money(v)} of {label(kind, key)} is over the limit {_money(lim)}"
         return None

@@ -54,18 +54,23 @@ class MinOrderSize:
     name: str = "min_order_size"
 
     def check(self, order: Order, ctx: RiskContext) -> str | None:
+        sk = ctx.keys
         p = ctx.instrument.size_precision
         q_nano = order.quantity * 10 ** (9 - p)
-        for kind, attr, table, default in self.min_quantity.entries:
-            key = getattr(ctx, attr)
-            lim = table.get(key, default)
+        for kind, i, table, default in self.min_quantity.ientries:
+            key = sk[i]
+            lim = table.get(key, default) if table else default
             if lim is not None and q_nano < lim:
                 return f"quantity {_units(order.quantity, p)} is below the {label(kind, key)} minimum {_units(lim, 9).rstrip('0').rstrip('.')}"
         if self.min_notional.entries and ctx.px is not None:
-            notional = ctx.instrument.notional_raw(abs(ctx.px), order.quantity)
-            for kind, attr, table, default in self.min_notional.entries:
-                key = getattr(ctx, attr)
-                lim = table.get(key, default)
+            ir = ctx.ir
+            px = ctx.px
+            # as ``Instrument.notional_raw(abs(px), quantity)``
+            notional = (px if px >= 0 else -px) * order.quantity * (
+                ir.factor if ir is not None else ctx.instrument.notional_factor)
+            for kind, i, table, default in self.min_notional.ientries:
+                key = sk[i]
+                lim = table.get(key, default) if table else default
                 if lim is not None and notional < lim:
                     return f"notional {_money(notional)} is below the {label(kind, key)} minimum {_money(lim)}"
         return None
@@ -89,10 +94,11 @@ class ReferenceCollar:
     needs_marks = True
 
     def check(self, order: Order, ctx: RiskContext) -> str | None:
+        sk = ctx.keys
         if order.price is None and order.trigger_price is None:
             return None
         p = ctx.instrument.price_precision
-        band = self.bands.get(ctx.iid)
+        band = self.bands.get(ctx.iid) if self.bands else None
         if band is not None:
             for what, px in (("price", order.price), ("trigger price", order.trigger_price)):
                 if px is not None and not band[0] <= px <= band[1]:
@@ -113,13 +119,19 @@ class ReferenceCollar:
                 return None
             return (f"{self.reference} reference price is stale: {(ctx.now_ns - ts) / NS_PER_S:g} s old, "
                     f"max {self.max_age_ns / NS_PER_S:g} s")
-        for kind, attr, table, default in self.bps.entries:
-            key = getattr(ctx, attr)
-            bps = table.get(key, default)
+        price, trigger = order.price, order.trigger_price
+        aref = ref if ref >= 0 else -ref
+        for kind, i, table, default in self.bps.ientries:
+            key = sk[i]
+            bps = table.get(key, default) if table else default
             if bps is None:
                 continue
-            for what, px in (("price", order.price), ("trigger price", order.trigger_price)):
-                if px is not None and abs(px - ref) * 10_000 > bps * abs(ref):
+            lim = bps * aref
+            if (price is None or abs(price - ref) * 10_000 <= lim) and (
+                    trigger is None or abs(trigger - ref) * 10_000 <= lim):
+                continue  # both inside the collar (the loop below names the first one outside)
+            for what, px in (("price", price), ("trigger price", trigger)):
+                if px is not None and abs(px - ref) * 10_000 > lim:
                     return (f"{what} {raw_to_str(px, p)} is outside the {label(kind, key)} {bps} bps collar around "
                             f"the {self.reference} {raw_to_str(ref, p)}")
         return None
@@ -141,7 +153,8 @@ class DuplicateOrderCheck:
         return (*k, order.strategy_id) if self.per_strategy else k
 
     def check(self, order: Order, ctx: RiskContext) -> str | None:
-        ts = self._seen.get(self._key(order))
+        k = (order.instrument_id, order.side, order.price, order.trigger_price, order.quantity)  # as :meth:`_key`
+        ts = self._seen.get((*k, order.strategy_id) if self.per_strategy else k)
         if ts is not None and ctx.now_ns - ts < self.window_ns and ctx.state is not None \
                 and ctx.state.tracked_leaves(order.client_order_id) == 0:
             return f"same instrument, side, price and size as an order {(ctx.now_ns - ts) / NS_PER_S:g} s ago"
@@ -150,7 +163,8 @@ class DuplicateOrderCheck:
     def on_submitted(self, order: Order, now_ns: int) -> None:
         """Called when an order passed and was sent."""
         seen = self._seen
-        seen[self._key(order)] = now_ns
+        k = (order.instrument_id, order.side, order.price, order.trigger_price, order.quantity)  # as :meth:`_key`
+        seen[(*k, order.strategy_id) if self.per_strategy else k] = now_ns
         if len(seen) > self._prune_at:  # keep the table bounded: drop entries outside the window
             cut = now_ns - self.window_ns
             for k in [k for k, t in seen.items() if t <= cut]:
@@ -211,16 +225,17 @@ class MaxAdvPct:
     needs_marks = True
 
     def check(self, order: Order, ctx: RiskContext) -> str | None:
+        sk = ctx.keys
         if ctx.increasing_qty == 0:
             return None
-        adv = self.adv.get(ctx.iid)
+        adv = self.adv.get(ctx.iid) if self.adv else None
         if adv is None and ctx.ir is not None:
             adv = ctx.ir.adv
         if not adv:
             return None if self.missing == "allow" else "no average daily volume known yet"
-        for kind, attr, table, default in self.bps.entries:
-            key = getattr(ctx, attr)
-            bps = table.get(key, default)
+        for kind, i, table, default in self.bps.ientries:
+            key = sk[i]
+            bps = table.get(key, default) if table else default
             if bps is not None and order.quantity * 10_000 > bps * adv:
                 p = ctx.instrument.size_precision
                 return (f"quantity {_units(order.quantity, p)} is more than {bps / 100:g}% ({label(kind, key)}) "

@@ -34,13 +34,26 @@ from tradeforge.risk.checks import BuyingPower, ReduceOnlyCheck, RiskCheck, Risk
 from tradeforge.risk.checks_flow import Throttle
 from tradeforge.risk.checks_order import DuplicateOrderCheck
 from tradeforge.risk.events import RiskEvent, RiskReport
-from tradeforge.risk.scope import ACCOUNT, ALL, INSTRUMENT, PORTFOLIO, SECTOR, STRATEGY, SYSTEM, VENUE, label
+from tradeforge.risk.scope import (
+    ACCOUNT,
+    ALL,
+    DEFAULT_ACCOUNT,
+    INSTRUMENT,
+    PORTFOLIO,
+    SECTOR,
+    STRATEGY,
+    SYSTEM,
+    VENUE,
+    ScopeKeys,
+    label,
+)
 from tradeforge.risk.state import InstRisk, RiskState
 from tradeforge.risk.trading_state import HALTED, REDUCING, TradingStates
 from tradeforge.risk.unwind import UNWIND_TAG, Trading, Unwind
 from tradeforge.risk.var_monitor import VarMonitor
 
 MINUTE_NS = 60_000_000_000
+_BUY = OrderSide.BUY
 
 
 class RiskEngine:
@@ -172,10 +185,18 @@ class RiskEngine:
             for d in self._duplicates:
                 d.on_submitted(order, now)
         if self._throttles:
+            st = self.state
             k = self._keys
-            ir = self.state.instrument(order.instrument_id)
-            k.iid, k.sid, k.venue, k.sector = order.instrument_id, order.strategy_id, ir.venue, ir.sector
-            k.account = self.state.account_of(order.strategy_id)
+            iid, sid = order.instrument_id, order.strategy_id
+            ir = st.inst.get(iid)
+            if ir is None:
+                ir = st.instrument(iid)
+            k.iid, k.sid, k.venue, k.sector = iid, sid, ir.venue, ir.sector
+            k.account = account = st.accounts.get(sid, DEFAULT_ACCOUNT)
+            sk = ir.scope_keys.get(sid)
+            if sk is None or sk.account != account:
+                sk = ir.scope_keys[sid] = ScopeKeys(iid, sid, account, ir.venue, ir.sector)
+            k.keys = sk.keys
             for t in self._throttles:
                 t.record(k, now, is_new)
 
@@ -258,19 +279,23 @@ class RiskEngine:
         sid = order.strategy_id
         ctx.iid = iid
         ctx.sid = sid
-        ctx.venue = ir.venue
+        venue = ctx.venue = ir.venue
         ctx.sector = ir.sector
-        account = ctx.account = st.accounts.get(sid, "default")
+        account = ctx.account = st.accounts.get(sid, DEFAULT_ACCOUNT)
+        sk = ir.scope_keys.get(sid)
+        if sk is None or sk.account != account:  # one scope-keys object per (instrument, strategy, account)
+            sk = ir.scope_keys[sid] = ScopeKeys(iid, sid, account, venue, ir.sector)
+        ctx.keys = sk.keys
         t = st.tracked.get(order.client_order_id)
-        leaves = order.leaves_qty
+        leaves = order.quantity - order.filled_qty
         qty = ctx.qty = leaves if t is None else leaves - t.leaves
         # increasing quantity (inlined :meth:`increasing_quantity`; the books follow fills once attached)
         net = ir.total.qty if self._bus is not None else self.portfolio.net_quantity(iid)
-        signed = leaves if order.side is OrderSide.BUY else -leaves
+        signed = leaves if order.side is _BUY else -leaves
         if net == 0 or (net > 0) == (signed > 0):
-            ctx.increasing_qty = leaves
+            inc = ctx.increasing_qty = leaves
         else:
-            ctx.increasing_qty = max(0, leaves - abs(net))
+            inc = ctx.increasing_qty = max(0, leaves - abs(net))
         px = order.price
         if px is None:
             px = order.trigger_price
@@ -278,8 +303,12 @@ class RiskEngine:
                 px = ir.mark if ir.mark is not None else self.portfolio.last_price(iid)
         ctx.px = px
         ctx.notional = 0 if px is None or qty <= 0 else qty * (px if px >= 0 else -px) * ir.factor
-        state, where = ctx.trading_state, ctx.state_scope = self.states.effective(sid, iid, ir.venue, account)
-        ctx.state_increasing_qty = ctx.increasing_qty
+        states = self.states
+        if not states._any or states.system is HALTED:  # no scoped state set: the system's (inlined effective)
+            state, where = ctx.trading_state, ctx.state_scope = states.system, ""
+        else:
+            state, where = ctx.trading_state, ctx.state_scope = states.effective(sid, iid, venue, account)
+        ctx.state_increasing_qty = inc
         if state is REDUCING and where.startswith((STRATEGY, ACCOUNT)):  # judged on that scope's position
             cell = st.strategy_cell(sid, iid) if where.startswith(STRATEGY) else st.account_cell(account, iid)
             pos = cell.qty if cell is not None else 0

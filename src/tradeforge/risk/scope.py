@@ -26,6 +26,8 @@ SCOPE_KINDS = (INSTRUMENT, STRATEGY, ACCOUNT, VENUE, SECTOR, PORTFOLIO)
 SCOPE_ATTR = {
     INSTRUMENT: "iid", STRATEGY: "sid", ACCOUNT: "account", VENUE: "venue", SECTOR: "sector", PORTFOLIO: "pkey",
 }
+#: position of each kind's key in the scope-key tuple ``(iid, sid, account, venue, sector, "*")``
+KEY_INDEX = {INSTRUMENT: 0, STRATEGY: 1, ACCOUNT: 2, VENUE: 3, SECTOR: 4, PORTFOLIO: 5}
 ALL = "*"
 DEFAULT_ACCOUNT = "default"
 NO_SECTOR = "-"
@@ -44,10 +46,23 @@ class Limit:
     key: str = ALL
 
 
+class ScopeKeys:
+    """An order's scope keys ``(iid, sid, account, venue, sector, "*")`` (see :data:`KEY_INDEX`), one
+    object per combination, kept by the engine per instrument and strategy (no tuple per decision)."""
+
+    __slots__ = ("account", "keys", "sector", "venue")
+
+    def __init__(self, iid: str, sid: str, account: str, venue: str, sector: str) -> None:
+        self.keys = (iid, sid, account, venue, sector, ALL)
+        self.account = account
+        self.venue = venue
+        self.sector = sector
+
+
 class ScopedLimits:
     """One limit type's values by scope kind; ``entries`` is ``[(kind, ctx attribute, per key, default)]``."""
 
-    __slots__ = ("entries",)
+    __slots__ = ("entries", "ientries")
 
     def __init__(self, limits: Iterable[Limit], allowed: Iterable[str] = SCOPE_KINDS) -> None:
         allowed = tuple(allowed)
@@ -63,6 +78,11 @@ class ScopedLimits:
         self.entries: list[tuple[str, str, dict[str, Any], Any]] = [
             (kind, SCOPE_ATTR[kind], per_kind[kind][0], per_kind[kind][1][0])
             for kind in SCOPE_KINDS if kind in per_kind
+        ]
+        #: ``[(kind, index of the key in an order's scope-key tuple, per key, default)]``: what the checks
+        #: walk (a tuple index instead of an attribute lookup), the same tables as ``entries``
+        self.ientries: list[tuple[str, int, dict[str, Any], Any]] = [
+            (kind, KEY_INDEX[kind], table, default) for kind, _attr, table, default in self.entries
         ]
 
     def __bool__(self) -> bool:

@@ -29,6 +29,7 @@ from tradeforge.risk.scope import (
     SECTOR,
     STRATEGY,
     VENUE,
+    ScopeKeys,
 )
 
 DAY_NS = 86_400_000_000_000
@@ -77,8 +78,9 @@ class InstRisk:
     """Per-instrument state: reference prices with their times, volume, the account-wide cell."""
 
     __slots__ = (
-        "adv", "cells", "day", "day_volume", "factor", "inst", "last", "last_ts", "last_volume", "margin",
-        "margin_bps", "mark", "mark_ts", "mid", "mid_ts", "open_orders", "sector", "total", "venue", "volumes",
+        "adv", "cash_settled", "cells", "day", "day_volume", "factor", "inst", "last", "last_ts", "last_volume", "margin",
+        "margin_bps", "mark", "mark_ts", "mid", "mid_ts", "open_orders", "scope_keys", "sector", "total", "venue",
+        "volumes",
     )
 
     def __init__(self, inst: Instrument, sector: str, total: Cell) -> None:
@@ -100,7 +102,9 @@ class InstRisk:
         self.total = total  # the instrument's net position over all strategies
         self.cells: list[Cell] = [total]  # total first, then one per strategy and per account
         self.open_orders: dict[str, Order] = {}
-        self.margin_bps = 0 if inst.cash_settled else inst.margin_init_bps
+        self.cash_settled = inst.cash_settled  # read once (an Enum set lookup per call otherwise)
+        self.margin_bps = 0 if self.cash_settled else inst.margin_init_bps
+        self.scope_keys: dict[str, ScopeKeys] = {}  # strategy -> the scope keys of its orders here
         self.margin = 0  # initial margin of the position at mark (margined instruments)
 
 
