@@ -180,6 +180,7 @@ class BuyingPower:
     market_buffer_bps: int = 100
     allow_short_cash_settled: bool = False
     name: str = "buying_power"
+    increasing_only = True  # passes every order with ``increasing_qty == 0`` (the engine skips it for those)
 
     def _order_cost(self, order: Order, inst: Instrument, ctx: RiskContext, qty: int) -> int:
         return self.cost(order, inst, order_reference_price(order, ctx) or 0, qty)

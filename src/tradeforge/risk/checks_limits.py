@@ -106,6 +106,7 @@ class ExposureLimit:
     net: ScopedLimits
     name: str = "exposure_limit"
     needs_marks = True
+    increasing_only = True  # passes every order with ``increasing_qty == 0`` (the engine skips it for those)
 
     def check(self, order: Order, ctx: RiskContext) -> str | None:
         sk = ctx.keys
@@ -151,6 +152,7 @@ class ConcentrationLimit:
     bps: ScopedLimits
     name: str = "concentration"
     needs_marks = True
+    increasing_only = True
 
     def check(self, order: Order, ctx: RiskContext) -> str | None:
         sk = ctx.keys
@@ -189,6 +191,7 @@ class LossLimit:
     window_ns: int = 3_600_000_000_000
     name: str = "loss_limit"
     needs_marks = True
+    increasing_only = True
 
     def check(self, order: Order, ctx: RiskContext) -> str | None:
         sk = ctx.keys

@@ -223,6 +223,7 @@ class MaxAdvPct:
     missing: str = "deny"
     name: str = "max_adv_pct"
     needs_marks = True
+    increasing_only = True  # passes every order with ``increasing_qty == 0`` (the engine skips it for those)
 
     def check(self, order: Order, ctx: RiskContext) -> str | None:
         sk = ctx.keys

@@ -84,6 +84,10 @@ class RiskEngine:
         self.audit = audit if audit is not None else AuditLog()
         self.audit_accepted = audit_accepted
         self.checks: list[RiskCheck] = [TradingStateCheck(), ReduceOnlyCheck()]
+        #: the checks an order that adds nothing to the position (``increasing_qty == 0``) can fail: those
+        #: without ``increasing_only`` (which pass such orders), in the same order; rebuilt if ``checks`` changes
+        self._reducing_checks: list[RiskCheck] = list(self.checks)
+        self._reducing_of: list[RiskCheck] = list(self.checks)
         self.monitors: list[Monitor] = list(monitors)
         self.unwind_horizon_ns = unwind_horizon_ns
         self.unwind_interval_ns = unwind_interval_ns
@@ -316,7 +320,13 @@ class RiskEngine:
                 ctx.state_increasing_qty = leaves
             else:
                 ctx.state_increasing_qty = max(0, leaves - abs(pos))
-        for check in self.checks:
+        checks = self.checks
+        if inc == 0:
+            if checks != self._reducing_of:  # ``checks`` changed (``add_check`` or in place): rebuild
+                self._reducing_of = list(checks)
+                self._reducing_checks = [c for c in checks if not getattr(c, "increasing_only", False)]
+            checks = self._reducing_checks
+        for check in checks:
             reason = check.check(order, ctx)
             if reason is not None:
                 name = check.name
