@@ -150,3 +150,27 @@ def test_audit_log_is_append_only_jsonl_and_replays_the_states(tmp_path) -> None
     assert rep.accepted == h.engine.risk.passed and rep.denied == h.engine.risk.denials
     kill = next(r for r in recs if r.kind == "kill")
     assert (kill.who, kill.why, kill.ts) == ("bob", "margin call", h.bar_ts(0))
+
+
+def test_post_trade_checks_run_on_the_fill_not_on_the_next_price() -> None:
+    """A fill that breaches a limit is caught right after the OMS has handled it (a clock alert), before
+    the next market data reaches anyone -- not only when the next price arrives."""
+    h = Harness()
+    risk = h.engine.risk
+    risk.add_monitor(Monitor("position", "instrument", 5 * 10**9, Action.ALERT, key=A))
+    seen_before_next_bar: list[int] = []
+
+    def probe(_bar: object) -> None:  # runs before every other handler of the bar
+        seen_before_next_bar.append(risk.breaches["position"])
+
+    def script(s: Scripted, i: int, _b: object) -> None:
+        if i == 0:
+            s.submit_order(s.f.market(A, BUY, 10))  # fills at the next bar's open
+
+    h.strategy(script)
+    h.engine.bus.subscribe(f"data.bars.{A}", probe, priority=10_000)
+    h.bars([QUIET] * 3)
+    h.run()
+    # bar 1: the fill happens in the venue's handler, after the probe; bar 2: the breach was already found
+    assert seen_before_next_bar == [0, 0, 1]
+    assert risk.breaches["position"] == 1

@@ -105,6 +105,7 @@ class RiskEngine:
         self._duplicates: list[DuplicateOrderCheck] = []
         self._last_ts = -1
         self._var_scheduled = False
+        self._post_trade_due = False
         self._pending_timers: list[tuple[str, int, Callable[[TimeEvent], None]]] = []
         self.var_interval_ns = var_interval_ns
         self.var = VarMonitor(self.state, portfolio.equity, **(var_options or {}))
@@ -171,6 +172,11 @@ class RiskEngine:
         st = self.state
         if type(event) is OrderFilled:
             st.fill(event)
+            if self.monitors and not self._post_trade_due and self._clock is not None:
+                # post-trade check of this fill: as soon as the OMS is done with it (a clock alert,
+                # never from inside the fill's handling), before the next event is processed
+                self._post_trade_due = True
+                self._clock.set_time_alert("risk:post-trade", self._clock.timestamp_ns(), self._post_trade)
             return
         t = st.tracked.get(event.client_order_id)
         if t is not None:
@@ -410,6 +416,10 @@ class RiskEngine:
                 n += 1
         self.audit.record(self._now(), "action", scope, key, f"cancel {n} open orders", "risk", why)
         return n
+
+    def _post_trade(self, _event: TimeEvent) -> None:
+        self._post_trade_due = False
+        self.evaluate()
 
     # -- breaches and actions --
     def evaluate(self) -> None:
