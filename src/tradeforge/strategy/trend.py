@@ -9,6 +9,7 @@ what ``Strategy.register_indicator_for_bars`` passes).
 from __future__ import annotations
 
 import math
+from abc import abstractmethod
 from collections import deque
 from typing import Any
 
@@ -51,8 +52,9 @@ class HLCIndicator(Indicator):
         """Take a ``Bar`` (raw integer fields)."""
         self.update_hlc(bar.high, bar.low, bar.close)
 
-    def update_hlc(self, high: float, low: float, close: float) -> None:  # pragma: no cover - abstract
-        raise NotImplementedError
+    @abstractmethod
+    def update_hlc(self, high: float, low: float, close: float) -> None:
+        """Take one bar's high, low and close."""
 
 
 class MACD(Indicator):
