@@ -134,8 +134,8 @@ class BacktestEngine(Node):
         inclusive, ``end`` exclusive, as ns or ISO text. The catalog's precision must be the run's.
 
         Book deltas (kind ``book``) are published on ``data.book.{instrument_id}`` for strategies
-        only, like :meth:`add_book_data`: no venue is needed (the simulated venue does not match on
-        book data yet)."""
+        only, like :meth:`add_book_data`: no venue is needed (a book-replay venue matches on order flow,
+        :meth:`add_order_flow`)."""
         cat = catalog if isinstance(catalog, Catalog) else Catalog(catalog)
         kind = normalize_kind(kind)
         inst = self.instruments.get(instrument_id)
@@ -170,7 +170,7 @@ class BacktestEngine(Node):
 
     def add_book_data(self, instrument_id: str, events: list[OrderBookDelta | OrderBookDepth]) -> None:
         """Add order book deltas / depth snapshots, published on ``data.book.{instrument_id}``
-        (strategies see them; the L2/L3 matching simulator comes with a later release)."""
+        (strategies see them; to match our orders against order flow use :meth:`add_order_flow`)."""
         inst = self.instruments.get(instrument_id)
         stream = EventList.of(list(events), inst.id)
         stream.validate_sorted(f"book data of {inst.id}")

@@ -19,6 +19,7 @@ import numpy as np
 
 from tradeforge.backtest.engine import BacktestEngine
 from tradeforge.model.enums import OrderSide
+from tradeforge.model.events import OrderUpdated
 from tradeforge.model.instruments import InstrumentProvider
 from tradeforge.strategy.base import Strategy
 from tradeforge.venues.fees import FeeModel
@@ -103,7 +104,7 @@ def _price_modifies(orders: list) -> int:
     total = 0
     for o in orders:
         for e in o.events:
-            if type(e).__name__ == "OrderUpdated" and e.price is not None:
+            if isinstance(e, OrderUpdated) and e.price is not None:
                 total += o.quantity
     return total
 
