@@ -51,7 +51,13 @@ def test_reckless_sp500_fires_every_control_and_unwinds(tmp_path: Path) -> None:
 def test_reckless_futures_unwinds_a_losing_futures_position(tmp_path: Path) -> None:
     summary, engine = _run("reckless_futures.toml", "2024-01-03", tmp_path)
     assert {"max_order_quantity", "position_limit", "reference_collar", "trading_state"} <= set(summary["denials_by_check"])
-    assert summary["breaches"] == {"daily_loss": 1}
+    breaches = summary["breaches"]
+    assert breaches["daily_loss"] == 1 and breaches["stress_loss:euro_minus_2pct"] == 1 and breaches["margin_call"] >= 1
     (unwind,) = summary["unwinds"].values()
     assert unwind["done"]
     assert engine.portfolio.net_quantity("6EH4.XCME") == 0  # type: ignore[attr-defined]
+    reports = [json.loads(line) for line in (tmp_path / "risk_events.jsonl").read_text().splitlines()]
+    alerts = [r for r in reports if r["kind"] == "breach" and r["why"].startswith("stress_loss")]
+    assert alerts and alerts[0]["detail"].startswith("stress_loss:euro_minus_2pct ")
+    last = engine.risk.var.reports[-1]  # type: ignore[attr-defined]
+    assert set(last.stress) == {"euro_minus_2pct", "euro_plus_2pct"} and last.maintenance_margin == last.margin

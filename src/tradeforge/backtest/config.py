@@ -13,7 +13,7 @@ from typing import Any, Literal
 
 import msgspec
 
-from tradeforge.risk.config import CollarConfig, LimitConfig, UnwindConfig, VarConfig
+from tradeforge.risk.config import CollarConfig, LimitConfig, StressConfig, UnwindConfig, VarConfig
 
 
 class ConfigError(ValueError):
@@ -146,6 +146,7 @@ class RiskConfig(_Cfg, kw_only=True, forbid_unknown_fields=True, frozen=True):
     collar: CollarConfig | None = None
     unwind: UnwindConfig = UnwindConfig()
     var: VarConfig | None = None
+    stress: list[StressConfig] = []  # [[risk.stress]] scenarios (shocks), valued in every risk report
     audit: bool = True  # write risk_audit.jsonl and risk_summary.json with the results
 
 

@@ -199,7 +199,7 @@ def _risk_engine(cfg: BacktestConfig, base: Path) -> tuple[list[RiskCheck], dict
         return build_risk(
             r.limit, base=base, sectors_file=r.sectors_file, sectors_venue=r.sectors_venue, accounts=r.accounts,
             restricted=r.restricted, duplicate_window=r.duplicate_window, self_trade=r.self_trade,
-            lot_tick=r.lot_tick, collar=r.collar, unwind=r.unwind, var=r.var, seed=cfg.run.seed,
+            lot_tick=r.lot_tick, collar=r.collar, unwind=r.unwind, var=r.var, seed=cfg.run.seed, stress=r.stress,
         )
     except (ValueError, OSError) as exc:
         raise ConfigError(f"risk: {exc}") from None

@@ -54,6 +54,7 @@ class Instrument:
     min_quantity_raw: int
     multiplier: int = 1
     margin_init_bps: int = 0  # initial margin as basis points of notional (margined kinds)
+    margin_maint_bps: int | None = None  # maintenance margin, bps of notional; None: the initial margin
     expiry_ns: int | None = None
     base_currency: str | None = None  # FX and crypto
     notional_factor: int = field(init=False)  # money_raw = price_raw * qty_raw * notional_factor
@@ -70,6 +71,13 @@ class Instrument:
             raise InstrumentError(f"{self.id}: min_quantity must be a non-negative multiple of lot_size")
         if self.kind is InstrumentKind.FUTURE and self.expiry_ns is None:
             raise InstrumentError(f"{self.id}: a future needs an expiry")
+        if self.margin_maint_bps is None:
+            object.__setattr__(self, "margin_maint_bps", self.margin_init_bps)
+        elif not 0 <= self.margin_maint_bps <= self.margin_init_bps:
+            raise InstrumentError(
+                f"{self.id}: margin_maint_bps ({self.margin_maint_bps}) must lie between 0 and "
+                f"margin_init_bps ({self.margin_init_bps})"
+            )
         object.__setattr__(self, "notional_factor", self.multiplier * 10**exp)
 
     @property
@@ -131,7 +139,7 @@ class Instrument:
 
 _KNOWN_KEYS = {
     "id", "kind", "currency", "price_precision", "size_precision", "tick_size", "lot_size",
-    "min_quantity", "multiplier", "margin_init_bps", "expiry", "base_currency", "symbols", "venue",
+    "min_quantity", "multiplier", "margin_init_bps", "margin_maint_bps", "expiry", "base_currency", "symbols", "venue",
 }
 
 
@@ -177,6 +185,7 @@ def instrument_from_dict(spec: dict[str, Any], where: str) -> Instrument:
             min_quantity_raw=parse_raw(str(spec.get("min_quantity", lot)), sp, f"{where}.min_quantity"),
             multiplier=int(spec.get("multiplier", 1)),
             margin_init_bps=int(spec.get("margin_init_bps", 0 if kind in CASH_SETTLED else 1000)),
+            margin_maint_bps=int(spec["margin_maint_bps"]) if "margin_maint_bps" in spec else None,
             expiry_ns=expiry_ns,
             base_currency=spec.get("base_currency"),
         )

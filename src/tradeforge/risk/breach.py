@@ -4,6 +4,11 @@ A :class:`Monitor` watches one metric of one scope (a key, or every key of the k
 against a limit, with a breach :class:`Action`. A breach fires its action once; it is logged as
 cleared when the metric comes back within the limit. ``hard`` is the level at which an orderly
 unwind escalates to aggressive orders.
+
+Two portfolio metrics value the whole book: ``margin_call`` (maintenance margin minus equity: over a
+limit of ``-buffer`` when equity falls within ``buffer`` of the maintenance margin) and
+``stress_loss:{scenario}`` (the loss of a :class:`~tradeforge.risk.stress.StressScenario` on the
+current positions).
 """
 
 from __future__ import annotations
@@ -14,6 +19,7 @@ from enum import Enum
 from tradeforge.risk.checks_limits import loss
 from tradeforge.risk.scope import ALL, INSTRUMENT, PORTFOLIO
 from tradeforge.risk.state import Agg, RiskState
+from tradeforge.risk.stress import StressScenario, maintenance_margin, scenario_pnl
 
 
 class Action(Enum):
@@ -26,14 +32,17 @@ class Action(Enum):
     UNWIND = "unwind"  # REDUCING + an orderly de-risking schedule
 
 
-METRICS = ("daily_loss", "drawdown", "rolling_loss", "gross_exposure", "net_exposure", "concentration", "position")
+METRICS = ("daily_loss", "drawdown", "rolling_loss", "gross_exposure", "net_exposure", "concentration", "position",
+           "margin_call", "stress_loss")
+STRESS_LOSS = "stress_loss"
 _LOSS = {"daily_loss": "daily loss", "drawdown": "drawdown", "rolling_loss": "rolling loss"}
 
 
 @dataclass
 class Monitor:
     """``metric`` of scope ``kind``/``key`` over ``limit`` (money raw; bps for concentration; units at
-    1e-9 for position) triggers ``action``; over ``hard`` escalates an unwind."""
+    1e-9 for position) triggers ``action``; over ``hard`` escalates an unwind. A stress-loss monitor
+    carries its ``scenario`` and is named ``stress_loss:{scenario name}``."""
 
     metric: str
     kind: str
@@ -43,10 +52,16 @@ class Monitor:
     hard: int | None = None
     breached: set[str] = field(default_factory=set)
     hard_breached: set[str] = field(default_factory=set)
+    scenario: StressScenario | None = None
 
     def __post_init__(self) -> None:
-        if self.metric not in METRICS:
-            raise ValueError(f"unknown metric {self.metric!r} (one of {list(METRICS)})")
+        base = self.metric.partition(":")[0]
+        if base not in METRICS or (":" in self.metric) != (base == STRESS_LOSS):
+            raise ValueError(f"unknown metric {self.metric!r} (one of {list(METRICS)}; stress_loss:{{scenario}})")
+        if base == STRESS_LOSS and (self.scenario is None or self.metric != f"{STRESS_LOSS}:{self.scenario.name}"):
+            raise ValueError(f"monitor {self.metric!r} needs its stress scenario (named after the colon)")
+        if base in ("margin_call", STRESS_LOSS) and self.kind != PORTFOLIO:
+            raise ValueError(f"{base} is watched for the portfolio, not per {self.kind}")
 
     def targets(self, state: RiskState) -> list[Agg]:
         if self.kind == PORTFOLIO:
@@ -58,6 +73,10 @@ class Monitor:
 
     def value(self, agg: Agg, state: RiskState, equity: int) -> int:
         m = self.metric
+        if self.scenario is not None:
+            return -scenario_pnl(state, self.scenario)
+        if m == "margin_call":
+            return maintenance_margin(state) - equity
         if m in _LOSS:
             return loss(agg, _LOSS[m])
         if m == "gross_exposure":

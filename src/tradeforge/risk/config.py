@@ -6,7 +6,13 @@ units for positions and sizes, money for exposure and losses, percent for concen
 count for rates and open orders), optional ``window`` (rates, rolling loss), and ``action``: ``deny``
 (the default: pre-trade only) or a breach action (``alert``, ``reduce_only``, ``cancel``, ``halt``,
 ``unwind``) that a post-trade monitor takes when the metric is breached, with ``hard`` the level at
-which an unwind turns aggressive.
+which an unwind turns aggressive. ``margin_call`` (portfolio, post-trade only) breaches when equity
+falls within ``value`` (money, "0" for none) of the maintenance margin.
+
+Stress scenarios are ``[[risk.stress]]`` tables: ``name``, ``shocks`` (instrument id, sector or
+``"*"`` -> percent, e.g. ``"-20%"``), and optionally ``limit`` (a loss, money) with an ``action``
+taken when the scenario's loss on the current positions exceeds it. Every risk report values each
+scenario.
 """
 
 from __future__ import annotations
@@ -32,19 +38,20 @@ from tradeforge.risk.checks_order import (
     RestrictedList,
     SelfTradeCheck,
 )
-from tradeforge.risk.scope import ALL, Limit, ScopedLimits
+from tradeforge.risk.scope import ALL, PORTFOLIO, Limit, ScopedLimits
+from tradeforge.risk.stress import StressScenario
 
 LimitType = Literal[
     "min_quantity", "min_notional", "position_long", "position_short", "position_abs", "gross_exposure",
     "net_exposure", "concentration", "daily_loss", "drawdown", "rolling_loss", "order_rate", "message_rate",
-    "max_open_orders", "max_adv_pct", "collar_bps",
+    "max_open_orders", "max_adv_pct", "collar_bps", "margin_call",
 ]
 _UNITS = {"min_quantity", "position_long", "position_short", "position_abs"}
-_MONEY = {"min_notional", "gross_exposure", "net_exposure", "daily_loss", "drawdown", "rolling_loss"}
+_MONEY = {"min_notional", "gross_exposure", "net_exposure", "daily_loss", "drawdown", "rolling_loss", "margin_call"}
 _PERCENT = {"concentration", "max_adv_pct"}  # -> basis points
 _MONITORED = {"daily_loss": "daily_loss", "drawdown": "drawdown", "rolling_loss": "rolling_loss",
               "gross_exposure": "gross_exposure", "net_exposure": "net_exposure",
-              "concentration": "concentration", "position_abs": "position"}
+              "concentration": "concentration", "position_abs": "position", "margin_call": "margin_call"}
 _DUR = {"ms": 1_000_000, "s": 1_000_000_000, "m": 60_000_000_000, "h": 3_600_000_000_000, "d": 86_400_000_000_000}
 
 
@@ -82,6 +89,46 @@ class VarConfig(_Cfg, kw_only=True, forbid_unknown_fields=True, frozen=True):
     lam: float = 0.94
 
 
+class StressConfig(_Cfg, kw_only=True, forbid_unknown_fields=True, frozen=True):
+    name: str
+    shocks: dict[str, str | float]  # instrument id / sector / "*" -> percent ("-20%" or -20)
+    limit: str | None = None  # a loss (money) beyond which ``action`` is taken
+    action: Literal["alert", "reduce_only", "cancel", "halt", "unwind"] = "alert"
+    hard: str | None = None  # an unwind turns aggressive beyond this loss
+
+
+def _percent(value: str | float, where: str) -> float:
+    if isinstance(value, str):
+        text = value.strip()
+        if not text.endswith("%"):
+            raise ValueError(f"{where}: {value!r} is not a percent like '-20%'")
+        text = text[:-1]
+        try:
+            return float(text) / 100
+        except ValueError:
+            raise ValueError(f"{where}: {value!r} is not a percent like '-20%'") from None
+    return float(value) / 100
+
+
+def stress_scenarios(configs: list[StressConfig]) -> tuple[list[StressScenario], list[Monitor]]:
+    """The scenarios ``[[risk.stress]]`` describes and a portfolio monitor for each one with a ``limit``."""
+    names = [c.name for c in configs]
+    if len(set(names)) != len(names):
+        raise ValueError(f"risk.stress: scenario names must be unique, got {names}")
+    scenarios, monitors = [], []
+    for c in configs:
+        where = f"risk.stress {c.name!r}"
+        sc = StressScenario(c.name, {k: _percent(v, f"{where}.shocks.{k}") for k, v in c.shocks.items()})
+        scenarios.append(sc)
+        if c.limit is not None:
+            limit = parse_raw(c.limit, 9, f"{where}.limit")
+            hard = parse_raw(c.hard, 9, f"{where}.hard") if c.hard is not None else None
+            monitors.append(Monitor(f"stress_loss:{c.name}", PORTFOLIO, limit, Action(c.action), scenario=sc, hard=hard))
+        elif c.hard is not None:
+            raise ValueError(f"{where}: hard needs a limit")
+    return scenarios, monitors
+
+
 def duration_ns(text: str) -> int:
     """``"500ms"``, ``"1s"``, ``"5m"``, ``"1h"``, ``"2d"`` -> nanoseconds."""
     for unit in ("ms", "s", "m", "h", "d"):
@@ -112,7 +159,7 @@ def build_risk(
     accounts: dict[str, str] | None = None, restricted: list[str] | None = None,
     duplicate_window: str | None = None, self_trade: bool = False, lot_tick: bool = False,
     collar: CollarConfig | None = None, unwind: UnwindConfig | None = None, var: VarConfig | None = None,
-    seed: int = 0,
+    seed: int = 0, stress: list[StressConfig] | None = None,
 ) -> tuple[list[RiskCheck], dict[str, Any]]:
     """The checks (in a fixed order) and the ``RiskEngine`` keyword options a ``[risk]`` table describes."""
     by_type: dict[str, list[LimitConfig]] = defaultdict(list)
@@ -158,14 +205,19 @@ def build_risk(
             raise ValueError("risk.limit rolling_loss: give every entry the same window")
         win = duration_ns(windows.pop()) if windows else 3_600_000_000_000
         checks.append(LossLimit(scoped("daily_loss"), scoped("drawdown"), scoped("rolling_loss"), win))
-    monitors = [
-        Monitor(_MONITORED[x.type], x.scope, _value(x), Action(x.action), x.key,
-                _value(x, "hard") if x.hard is not None else None)
-        for x in limits if x.action != "deny" and x.type in _MONITORED
-    ]
     for x in limits:
         if x.action != "deny" and x.type not in _MONITORED:
             raise ValueError(f"risk.limit {x.type}: breach actions apply to {sorted(_MONITORED)}; use action = 'deny'")
+        if x.type == "margin_call" and (x.action == "deny" or x.scope != PORTFOLIO):
+            raise ValueError("risk.limit margin_call: a portfolio post-trade limit; give it scope 'portfolio' and an "
+                             "action (alert, reduce_only, cancel, halt, unwind)")
+    monitors = [
+        Monitor(_MONITORED[x.type], x.scope, -_value(x) if x.type == "margin_call" else _value(x), Action(x.action),
+                x.key, _value(x, "hard") if x.hard is not None else None)
+        for x in limits if x.action != "deny" and x.type in _MONITORED
+    ]
+    scenarios, stress_monitors = stress_scenarios(list(stress or ()))
+    monitors += stress_monitors
     u = unwind or UnwindConfig()
     options: dict[str, Any] = {
         "sectors": load_sectors(base / sectors_file, sectors_venue or "") if sectors_file else {},
@@ -179,4 +231,6 @@ def build_risk(
         options["var_interval_ns"] = duration_ns(var.interval)
         options["var_options"] = {"alpha": var.confidence, "window": var.window, "mc_paths": var.paths,
                                   "lam": var.lam, "seed": seed}
+    if scenarios:
+        options.setdefault("var_options", {})["scenarios"] = scenarios
     return checks, options

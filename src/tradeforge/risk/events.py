@@ -22,7 +22,8 @@ class RiskEvent(msgspec.Struct, frozen=True, gc=False):
 
 
 class RiskReport(msgspec.Struct, frozen=True, gc=False):
-    """Portfolio risk figures (money raw): P&L, exposure, VaR and expected shortfall by method."""
+    """Portfolio risk figures (money raw): P&L, exposure, VaR and expected shortfall by method (money
+    units), stress-scenario P&L by name (money units), initial and maintenance margin (money raw)."""
 
     ts_event: int
     equity: int
@@ -31,3 +32,6 @@ class RiskReport(msgspec.Struct, frozen=True, gc=False):
     net: int
     var: dict[str, float] = {}
     es: dict[str, float] = {}
+    stress: dict[str, float] = {}
+    margin: int = 0
+    maintenance_margin: int = 0

@@ -2,14 +2,14 @@
 
 Every ``interval_ns`` of engine time the monitor closes one period of returns from the risk books'
 marks (instruments seen so far; one fixed list from the first sample on), then values the current
-exposures with historical, parametric (EWMA) and Monte Carlo (seeded) VaR and publishes a
-:class:`~tradeforge.risk.events.RiskReport` on ``events.risk.report``. :meth:`VarMonitor.report`
-computes one on demand.
+exposures with historical, parametric (EWMA) and Monte Carlo (seeded) VaR, values the configured
+stress scenarios and the margins, and publishes a :class:`~tradeforge.risk.events.RiskReport` on
+``events.risk.report``. :meth:`VarMonitor.report` computes one on demand.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 import numpy as np
 
@@ -17,6 +17,7 @@ from tradeforge.core.clock import TimeEvent
 from tradeforge.model.fixed import MONEY_SCALE
 from tradeforge.risk.events import RiskReport
 from tradeforge.risk.state import RiskState
+from tradeforge.risk.stress import StressScenario, maintenance_margin, scenario_pnl
 from tradeforge.risk.var import ReturnHistory, ewma_factor, historical_var, monte_carlo_var, parametric_var
 
 
@@ -24,6 +25,7 @@ class VarMonitor:
     def __init__(
         self, state: RiskState, equity: Callable[[], int], alpha: float = 0.99, window: int = 250,
         lam: float = 0.94, mc_paths: int = 1000, seed: int = 0, min_periods: int = 20,
+        scenarios: Sequence[StressScenario] = (),
     ) -> None:
         self.state = state
         self.equity = equity
@@ -33,6 +35,7 @@ class VarMonitor:
         self.mc_paths = mc_paths
         self.seed = seed
         self.min_periods = min_periods
+        self.scenarios = list(scenarios)
         self.history: ReturnHistory | None = None
         self.reports: list[RiskReport] = []
         self._runs = 0
@@ -72,7 +75,9 @@ class VarMonitor:
                         monte_carlo_var(w, alpha=self.alpha, n=self.mc_paths, seed=self.seed + self._runs, factor=a)):
                 var[res.method] = round(res.var, 2) + 0.0  # no -0.0
                 es[res.method] = round(res.es, 2) + 0.0
-        rep = RiskReport(now_ns, self.equity(), p.cash_flow + p.net - p.day_start, p.gross, p.net, var, es)
+        stress = {s.name: scenario_pnl(self.state, s) / MONEY_SCALE for s in self.scenarios}
+        rep = RiskReport(now_ns, self.equity(), p.cash_flow + p.net - p.day_start, p.gross, p.net, var, es, stress,
+                         self.state.margin_used, maintenance_margin(self.state))
         self.reports.append(rep)
         return rep
 
