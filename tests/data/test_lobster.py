@@ -93,6 +93,35 @@ def test_book_only_replay_and_events(amzn) -> None:
     assert int(first.aggressor) == 1  # a hidden sell order executed: buyer-initiated
 
 
+def test_level_deltas_of_a_checked_replay_show_the_orderbook_files_level_one(amzn) -> None:
+    from tradeforge.data.book_import import level_delta_columns
+
+    msgs, ob = amzn
+    replay = rebuild_book(msgs, ob, instrument_id="AMZN.XNAS")
+    assert len(replay.reveals) > 0
+    deltas = level_deltas("AMZN.XNAS", replay.updates, msgs.ts_event, 0)
+    cols = level_delta_columns("AMZN.XNAS", replay.updates, msgs.ts_event, msgs.ts_event, np.arange(len(msgs)),
+                               touch=True)
+    assert [(d.sequence, int(d.side), d.price, d.size, int(d.action)) for d in deltas] == list(zip(
+        cols.sequence.tolist(), cols.side.tolist(), cols.price.tolist(), cols.size.tolist(), cols.action.tolist(),
+        strict=True))
+    levels: dict[int, dict[int, int]] = {1: {}, -1: {}}
+    k, n = 0, len(deltas)
+    for i in range(len(msgs)):  # after every message the book's touch is the file's level one
+        while k < n and deltas[k].sequence == i:
+            d = deltas[k]
+            if d.size == 0:
+                levels[int(d.side)].pop(d.price, None)
+            else:
+                levels[int(d.side)][d.price] = d.size
+            k += 1
+        for side, prices, sizes in ((1, ob.bid_price, ob.bid_size), (-1, ob.ask_price, ob.ask_size)):
+            book = levels[side]
+            if sizes[i, 0] > 0:
+                best = max(book) if side == 1 else min(book)
+                assert (best, book[best]) == (int(prices[i, 0]), int(sizes[i, 0])), (i, side)
+
+
 def _write(tmp_path: Path, text: str, name: str = "X_2012-06-21_34200000_57600000_message_1.csv") -> Path:
     p = tmp_path / name
     p.write_text(text)

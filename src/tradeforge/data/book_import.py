@@ -29,10 +29,10 @@ from pathlib import Path
 
 import numpy as np
 
-from tradeforge.data.book.l3 import MISMATCH_ASK, MISMATCH_BID, REVEAL_ASK, REVEAL_BID, BookUpdates
+from tradeforge.data.book.events import level_delta_rows
+from tradeforge.data.book.l3 import BookUpdates
 from tradeforge.data.columns import BookDeltaColumns, Columns, QuoteColumns, TradeColumns
 from tradeforge.data.errors import BadRecord, BadRecordPolicy
-from tradeforge.model.enums import BookAction
 from tradeforge.model.instruments import Instrument, InstrumentProvider
 
 __all__ = [
@@ -90,75 +90,15 @@ def level_delta_columns(
     *,
     touch: bool = False,
 ) -> BookDeltaColumns:
-    """Market-by-price (L2) deltas of a book replay as columns, without an event object per delta.
-
-    Per message: the level it changed (ADD, UPDATE or DELETE with the level's new size), then the
-    level a replace moved the order to -- the same deltas as
-    :func:`tradeforge.data.book.events.level_deltas`, with ``sequence[i]`` for message ``i``. With
-    ``touch`` (a replay checked against a level-one file), where the check revealed or re-synced a
-    side's touch (``flags``), the book dropped the stale levels better than the file's touch and set
-    the touch's size: those changes follow as DELETE deltas and an UPDATE of the touch, so a book
-    built from the deltas shows the file's level one after every message.
-    """
-    u = updates
-    pieces = []
-    for sub, (side, price, size, action) in enumerate((
-        (u.level_side, u.level_price, u.level_size, u.level_action),
-        (u.new_level_side, u.new_level_price, u.new_level_size, u.new_level_action),
-    )):
-        idx = np.flatnonzero(side != 0)
-        pieces.append((idx, np.full(len(idx), sub), side[idx], price[idx], size[idx], action[idx]))
-    cols = [np.concatenate([np.asarray(p[k], np.int64) for p in pieces]) for k in range(6)]
-    order = np.lexsort((cols[1], cols[0]))
-    msg, _, side, price, size, action = (c[order] for c in cols)
-    if touch:
-        msg, side, price, size, action = _add_touch(u, msg, side, price, size, action)
+    """Market-by-price (L2) deltas of a book replay as columns, without an event object per delta:
+    :func:`~tradeforge.data.book.events.level_delta_rows` (``touch``: with the level-one re-sync
+    deltas), with ``sequence[i]`` for message ``i``."""
+    msg, side, price, size, action = level_delta_rows(updates, touch=touch)
     return BookDeltaColumns(
         instrument_id, np.asarray(ts_event, np.int64)[msg], np.asarray(ts_init, np.int64)[msg],
         action.astype(np.int8), side.astype(np.int8), price, size, np.zeros(len(msg), np.int64),
         np.asarray(sequence, np.int64)[msg],
     )
-
-
-def _add_touch(u: BookUpdates, msg: np.ndarray, side: np.ndarray, price: np.ndarray, size: np.ndarray,
-               action: np.ndarray) -> tuple[np.ndarray, ...]:
-    """Insert the re-sync deltas of the flagged messages (see :func:`level_delta_columns`)."""
-    flagged = np.flatnonzero(u.flags != 0)
-    if not len(flagged):
-        return msg, side, price, size, action
-    out: list[tuple[int, int, int, int, int]] = []
-    levels: dict[int, dict[int, int]] = {1: {}, -1: {}}
-    rows = list(zip(msg.tolist(), side.tolist(), price.tolist(), size.tolist(), action.tolist(), strict=True))
-    flags = u.flags.tolist()
-    tops = {1: (u.bid_price.tolist(), u.bid_size.tolist(), REVEAL_BID | MISMATCH_BID),
-            -1: (u.ask_price.tolist(), u.ask_size.tolist(), REVEAL_ASK | MISMATCH_ASK)}
-    j, n = 0, len(rows)
-    delete, update = int(BookAction.DELETE), int(BookAction.UPDATE)
-    for i in flagged.tolist():
-        while j < n and rows[j][0] <= i:
-            r = rows[j]
-            if r[4] == delete:
-                levels[r[1]].pop(r[2], None)
-            else:
-                levels[r[1]][r[2]] = r[3]
-            out.append(r)
-            j += 1
-        for sd in (1, -1):
-            prices, sizes, bits = tops[sd]
-            if not flags[i] & bits:
-                continue
-            book = levels[sd]
-            tp, ts = prices[i], sizes[i]
-            stale = [p for p in book if ts <= 0 or p * sd > tp * sd]
-            for p in sorted(stale, key=lambda q: -q * sd):  # best first
-                del book[p]
-                out.append((i, sd, p, 0, delete))
-            if ts > 0 and book.get(tp) != ts:
-                book[tp] = ts
-                out.append((i, sd, tp, ts, update))
-    out.extend(rows[j:])
-    arr = np.array(out, dtype=np.int64).reshape(-1, 5)
-    return arr[:, 0], arr[:, 1], arr[:, 2], arr[:, 3], arr[:, 4]
 
 
 def _book_scaled(cols: BookDeltaColumns, inst: Instrument, source: str) -> BookDeltaColumns:

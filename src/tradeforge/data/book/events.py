@@ -12,13 +12,14 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from tradeforge.data.book.l3 import Action, BookUpdates, L3Book
+from tradeforge.data.book.l3 import MISMATCH_ASK, MISMATCH_BID, REVEAL_ASK, REVEAL_BID, Action, BookUpdates, L3Book
 from tradeforge.data.columns import QuoteColumns
 from tradeforge.model.data import OrderBookDelta, OrderBookDepth, TradeTick
 from tradeforge.model.enums import AggressorSide, BookAction
 
 __all__ = [
     "depth_snapshot",
+    "level_delta_rows",
     "level_deltas",
     "order_deltas",
     "replay_depth",
@@ -39,6 +40,70 @@ def _per_message(value: np.ndarray | int, n: int) -> np.ndarray:
     return arr
 
 
+def level_delta_rows(updates: BookUpdates, *, touch: bool = True) -> tuple[np.ndarray, ...]:
+    """Market-by-price (L2) deltas of a book replay as arrays ``(message index, side, price, size,
+    action)``: per message the level it changed (ADD, UPDATE or DELETE with the level's new size),
+    then the level a replace moved the order to. With ``touch``, where the replay was checked against
+    a level-one file and revealed or re-synced a side's touch (``updates.flags``), the stale levels
+    better than the file's touch follow as DELETEs and the touch's size as an UPDATE, so a book built
+    from the deltas shows the file's level one after every message (no-op without flags)."""
+    u = updates
+    pieces = []
+    for sub, (side, price, size, action) in enumerate((
+        (u.level_side, u.level_price, u.level_size, u.level_action),
+        (u.new_level_side, u.new_level_price, u.new_level_size, u.new_level_action),
+    )):
+        idx = np.flatnonzero(side != 0)
+        pieces.append((idx, np.full(len(idx), sub), side[idx], price[idx], size[idx], action[idx]))
+    cols = [np.concatenate([np.asarray(p[k], np.int64) for p in pieces]) for k in range(6)]
+    order = np.lexsort((cols[1], cols[0]))
+    msg, _, side, price, size, action = (c[order] for c in cols)
+    if touch:
+        msg, side, price, size, action = _add_touch(u, msg, side, price, size, action)
+    return msg, side, price, size, action
+
+
+def _add_touch(u: BookUpdates, msg: np.ndarray, side: np.ndarray, price: np.ndarray, size: np.ndarray,
+               action: np.ndarray) -> tuple[np.ndarray, ...]:
+    """Insert the re-sync deltas of the flagged messages (see :func:`level_delta_rows`)."""
+    flagged = np.flatnonzero(u.flags != 0)
+    if not len(flagged):
+        return msg, side, price, size, action
+    out: list[tuple[int, int, int, int, int]] = []
+    levels: dict[int, dict[int, int]] = {1: {}, -1: {}}
+    rows = list(zip(msg.tolist(), side.tolist(), price.tolist(), size.tolist(), action.tolist(), strict=True))
+    flags = u.flags.tolist()
+    tops = {1: (u.bid_price.tolist(), u.bid_size.tolist(), REVEAL_BID | MISMATCH_BID),
+            -1: (u.ask_price.tolist(), u.ask_size.tolist(), REVEAL_ASK | MISMATCH_ASK)}
+    j, n = 0, len(rows)
+    delete, update = int(BookAction.DELETE), int(BookAction.UPDATE)
+    for i in flagged.tolist():
+        while j < n and rows[j][0] <= i:
+            r = rows[j]
+            if r[4] == delete:
+                levels[r[1]].pop(r[2], None)
+            else:
+                levels[r[1]][r[2]] = r[3]
+            out.append(r)
+            j += 1
+        for sd in (1, -1):
+            prices, sizes, bits = tops[sd]
+            if not flags[i] & bits:
+                continue
+            book = levels[sd]
+            tp, ts = prices[i], sizes[i]
+            stale = [p for p in book if ts <= 0 or p * sd > tp * sd]
+            for p in sorted(stale, key=lambda q: -q * sd):  # best first
+                del book[p]
+                out.append((i, sd, p, 0, delete))
+            if ts > 0 and book.get(tp) != ts:
+                book[tp] = ts
+                out.append((i, sd, tp, ts, update))
+    out.extend(rows[j:])
+    arr = np.array(out, dtype=np.int64).reshape(-1, 5)
+    return arr[:, 0], arr[:, 1], arr[:, 2], arr[:, 3], arr[:, 4]
+
+
 def level_deltas(
     instrument_id: str,
     updates: BookUpdates,
@@ -48,25 +113,17 @@ def level_deltas(
     first_sequence: int = 0,
 ) -> list[OrderBookDelta]:
     """Market-by-price (L2) deltas: one per level a message changed (two for a replace), carrying
-    the level's new total size (0 on DELETE) and ``order_id`` 0."""
+    the level's new total size (0 on DELETE) and ``order_id`` 0, plus the touch re-sync deltas of a
+    replay checked against a level-one file (:func:`level_delta_rows`)."""
     n = len(updates)
     te = _per_message(ts_event, n)
     ti = _per_message(ts_init, n)
-    out: list[OrderBookDelta] = []
-    add = out.append
-    u = updates
-    for first in (True, False):
-        side = u.level_side if first else u.new_level_side
-        idx = np.flatnonzero(side != 0)
-        price = (u.level_price if first else u.new_level_price)[idx].tolist()
-        size = (u.level_size if first else u.new_level_size)[idx].tolist()
-        act = (u.level_action if first else u.new_level_action)[idx].tolist()
-        sides = side[idx].tolist()
-        for k, i in enumerate(idx.tolist()):
-            add(OrderBookDelta(instrument_id, _ACTIONS[act[k]], sides[k], price[k], size[k], 0,
-                               first_sequence + i, int(te[i]), int(ti[i])))
-    out.sort(key=lambda d: d.sequence)  # stable: a replace's old level comes before its new one
-    return out
+    msg, side, price, size, action = (a.tolist() for a in level_delta_rows(updates))
+    return [
+        OrderBookDelta(instrument_id, _ACTIONS[action[k]], side[k], price[k], size[k], 0, first_sequence + i,
+                       int(te[i]), int(ti[i]))
+        for k, i in enumerate(msg)
+    ]
 
 
 def order_deltas(
