@@ -118,7 +118,7 @@ def _er(clid: str, exec_type: bytes, status: bytes, exec_id: str, last: tuple[st
     return [*f, (151, b"0"), (14, cum), (6, b"0"), *extra]
 
 
-def test_trade_bust_and_correct_reach_the_hook_and_never_the_order() -> None:
+def test_trade_bust_and_correct_reach_the_hook_and_the_books_but_never_the_order() -> None:
     clock = FakeClock()
     session = Session(SessionConfig("C1", "EX"), clock)
     kernel = Kernel(_provider(), clock, "USD", 10**15)  # type: ignore[arg-type]
@@ -144,6 +144,18 @@ def test_trade_bust_and_correct_reach_the_hook_and_never_the_order() -> None:
     assert len(errors) == 2 and "bust" in errors[0].message and errors[0].source == "venue.XNAS"
     assert o.status is OrderStatus.FILLED and o.filled_qty == 10 and len(kernel.execution.fills) == events_before
     assert not kernel.execution.errors
+    # booked: the busted 6 @ 187.00 leave the position and the cash comes back; 4 @ 186.50 became 4 @ 186.40
+    pf = kernel.portfolio
+    assert pf.net_quantity("AAPL.XNAS") == 4 and kernel.risk.state.inst["AAPL.XNAS"].total.qty == 4
+    assert pf.cash == 10**15 - 4 * 18640 * AAPL.notional_factor
+    book = kernel.execution.corrections
+    assert [e.execution_id for e in book.entries] == ["E4:reverse", "E5:reverse", "E5:rebook"]
+    assert [c.kind for c in book.corrections] == ["bust", "correct"]
+    # the venue sends the bust again: a duplicate; a bust of a fill never booked: an error, nothing booked
+    venue.on_message(session, _msg(b"8", _er("A1", b"H", b"1", "E4", (b"6", b"187.00"), "4", [(19, b"E2")])))
+    venue.on_message(session, _msg(b"8", _er("A1", b"H", b"1", "E6", (b"1", b"187.00"), "4", [(19, b"E9")])))
+    assert kernel.execution.duplicate_fills == 1 and pf.net_quantity("AAPL.XNAS") == 4
+    assert len(kernel.execution.errors) == 1 and "never booked" in kernel.execution.errors[0].message
 
 
 def test_exchange_gtd_expiry_and_possresend() -> None:

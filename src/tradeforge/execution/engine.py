@@ -10,6 +10,9 @@ Contingencies: OTO children wait until their parent fills and are released with 
 quantity; OCO siblings are reduced by each fill and canceled when the other completes or is canceled.
 Reduce-only orders shrink or cancel when the position they reduce gets smaller.
 
+Trade busts and corrections (:class:`~tradeforge.model.events.TradeCorrected`) never touch the order:
+they are booked into the portfolio and the risk books (:mod:`tradeforge.execution.corrections`).
+
 Topics: ``events.order.{strategy_id}``, ``events.position.{strategy_id}``, ``events.error``.
 Endpoint used: ``portfolio.apply_fill`` (fill -> position events).
 """
@@ -21,6 +24,7 @@ from collections.abc import Callable, Iterable
 
 from tradeforge.core.bus import MessageBus
 from tradeforge.core.clock import Clock
+from tradeforge.execution.corrections import CorrectionBook
 from tradeforge.model.enums import ContingencyType, OrderStatus
 from tradeforge.model.events import (
     ErrorEvent,
@@ -34,6 +38,7 @@ from tradeforge.model.events import (
     OrderPendingUpdate,
     OrderSubmitted,
     PositionEvent,
+    TradeCorrected,
 )
 from tradeforge.model.instruments import Instrument
 from tradeforge.model.orders import InvalidOrderTransition, Order
@@ -65,6 +70,7 @@ class ExecutionEngine:
         self.late_rejects = 0  # cancel/modify answers that arrived after the order closed
         self.errors: list[ErrorEvent] = []
         self.fills: list[OrderFilled] = []
+        self.corrections = CorrectionBook(bus, self.fills, risk.on_order_event)
 
     def register_venue(self, venue: ExecutionVenue) -> None:
         if venue.name in self._venues:
@@ -189,6 +195,15 @@ class ExecutionEngine:
             self.fills.append(event)
             position_events = self._bus.request("portfolio.apply_fill", event)
             self._after_apply(order, event)
+        elif type(event) is TradeCorrected:
+            if event.execution_id in self._execution_ids:
+                self.duplicate_fills += 1
+            else:
+                self._execution_ids.add(event.execution_id)
+                why = self.corrections.book(order, event)
+                if why is not None:
+                    self._error("venue", why)
+            return
         elif not self._apply(order, event, publish=False):
             return
         self._bus.publish(f"events.order.{order.strategy_id}", event)

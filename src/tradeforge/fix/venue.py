@@ -15,8 +15,9 @@ order from then on. Fills are de-duplicated by ExecID here (a repeated ExecID, e
 and again downstream.
 
 Trade busts and corrections (150=H / 150=G, ExecRefID 19 naming the original fill) never change the
-order: they become a :class:`TradeCorrection` (signed position and cash change against the original
-fill) handed to ``on_trade_correction`` (the position-correction hook) and an
+order: they are reported to the OMS as a :class:`~tradeforge.model.events.TradeCorrected`, which
+books them into the portfolio and the risk books; they also become a :class:`TradeCorrection` (signed
+position and cash change against the original fill) handed to ``on_trade_correction`` and an
 :class:`~tradeforge.model.events.ErrorEvent` to ``on_error``, so that someone sees them.
 """
 
@@ -53,6 +54,7 @@ from tradeforge.model.events import (
     OrderFilled,
     OrderModifyRejected,
     OrderRejected,
+    TradeCorrected,
 )
 from tradeforge.model.instruments import Instrument
 from tradeforge.model.orders import Order
@@ -317,6 +319,8 @@ class FixVenue:
                     f"{corr.position_delta:+d}, notional {corr.notional_delta:+d} (raw); the order is unchanged")
         if self.on_trade_correction is not None:
             self.on_trade_correction(corr)
+        self._report(TradeCorrected(order.client_order_id, order.strategy_id, order.instrument_id, corr.ts_event,
+                                    corr.ts_event, corr.kind, exec_id, ref, new_qty, new_px))
 
     def _on_cancel_reject(self, msg: FixMessage) -> None:
         order = self._lookup(msg)

@@ -88,6 +88,20 @@ class OrderFilled(OrderEvent, frozen=True, gc=False):
     ambiguous: bool = False  # the fill depended on an assumption about the path inside a bar
 
 
+class TradeCorrected(OrderEvent, frozen=True, gc=False):
+    """The venue busted (``kind`` "bust") or corrected ("correct") an earlier fill of the order, the one
+    with ``ref_execution_id``; a correction's new terms are ``corrected_qty`` at ``corrected_px``.
+
+    Never a step of the order's state machine: the OMS books the difference into the portfolio and
+    the risk books and then publishes this event (:mod:`tradeforge.execution.corrections`)."""
+
+    kind: str = "bust"
+    execution_id: str = ""
+    ref_execution_id: str = ""
+    corrected_qty: int = 0
+    corrected_px: int = 0
+
+
 class PositionEvent(msgspec.Struct, frozen=True, gc=False):
     """Base of position events: signed quantity (raw), realized P&L (money raw, net of fees)."""
 
