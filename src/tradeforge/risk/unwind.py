@@ -12,30 +12,14 @@ market orders for everything left.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Protocol
 
 from tradeforge.core.clock import Clock, TimeEvent
 from tradeforge.model.enums import OrderSide, OrderStatus, OrderType, TimeInForce
 from tradeforge.model.orders import Order
+from tradeforge.model.trading import OrderApi as Trading  # what the unwinds need of the OMS
 from tradeforge.risk.state import RiskState
 
 UNWIND_TAG = "risk-unwind"
-
-
-class Trading(Protocol):
-    """What the risk engine needs of the OMS (implemented by the execution engine)."""
-
-    def submit_order(self, order: Order) -> Order: ...
-
-    def cancel_order(self, order: Order) -> None: ...
-
-    def modify_order(
-        self, order: Order, quantity: int | None = None, price: int | None = None, trigger_price: int | None = None
-    ) -> None: ...
-
-    def open_orders(self, strategy_id: str | None = None, instrument_id: str | None = None) -> list[Order]: ...
-
-    def order(self, client_order_id: str) -> Order | None: ...
 
 
 class Unwind:

@@ -23,25 +23,14 @@ from tradeforge.model.events import OrderEvent, PositionEvent
 from tradeforge.model.instruments import Instrument
 from tradeforge.model.order_factory import OrderFactory
 from tradeforge.model.orders import Order
+from tradeforge.model.trading import OrderApi
 from tradeforge.strategy.indicators import Indicator
 
 
-class TradingApi(Protocol):
+class TradingApi(OrderApi, Protocol):
     """What a strategy may ask of the execution layer (implemented by the execution engine)."""
 
-    def submit_order(self, order: Order) -> Order: ...
-
     def submit_order_list(self, orders: list[Order]) -> list[Order]: ...
-
-    def cancel_order(self, order: Order) -> None: ...
-
-    def modify_order(
-        self, order: Order, quantity: int | None = None, price: int | None = None, trigger_price: int | None = None
-    ) -> None: ...
-
-    def open_orders(self, strategy_id: str | None = None, instrument_id: str | None = None) -> list[Order]: ...
-
-    def order(self, client_order_id: str) -> Order | None: ...
 
 
 class PositionView(Protocol):
