@@ -47,16 +47,25 @@ class AuditLog:
         self.path = Path(path) if path is not None else None
         self._file: IO[bytes] | None = None
         self.flush_every = flush_every
-        self._rows: list[tuple] = []
+        self._rows: list[tuple] = []  # records not flushed yet, without their sequence number
         self._kept: list[AuditRecord] = []
         self._seq = 0
         self._enc = msgspec.json.Encoder(enc_hook=str)  # ids are str subclasses
 
     def decision(self, ts: int, order_id: str, check: str, reason: str) -> None:
-        """A pre-trade decision (``check`` empty: accepted). Hot path: one tuple."""
-        self._seq += 1
-        self._rows.append((self._seq, ts, DENIED if check else ACCEPTED, order_id, check, "", "", reason))
+        """A pre-trade decision (``check`` empty: accepted)."""
+        if not check:
+            self.accepted(ts, order_id)
+            return
+        self._rows.append((ts, DENIED, order_id, check, "", "", reason))
         if len(self._rows) >= self.flush_every:
+            self.flush()
+
+    def accepted(self, ts: int, order_id: str) -> None:
+        """An accepted decision. Hot path: a 2-tuple (numbered and encoded when flushed)."""
+        rows = self._rows
+        rows.append((ts, order_id))
+        if len(rows) >= self.flush_every:
             self.flush()
 
     def record(
@@ -64,13 +73,15 @@ class AuditLog:
         order: str = "",
     ) -> None:
         """A state change, breach, action or kill (flushed at once to a file: these must not be lost)."""
-        self._seq += 1
-        self._rows.append((self._seq, ts, kind, order, "", scope, key, detail, who, why))
+        self._rows.append((ts, kind, order, "", scope, key, detail, who, why))
         self.flush()
 
     def flush(self) -> None:
         rows, self._rows = self._rows, []
-        recs = [AuditRecord(*r) for r in rows]
+        seq = self._seq
+        recs = [AuditRecord(seq + i, r[0], ACCEPTED, r[1]) if len(r) == 2 else AuditRecord(seq + i, *r)
+                for i, r in enumerate(rows, 1)]
+        self._seq = seq + len(rows)
         if self.path is None:
             self._kept.extend(recs)
             return
@@ -97,7 +108,7 @@ class AuditLog:
             self._file = None
 
     def __len__(self) -> int:
-        return self._seq
+        return self._seq + len(self._rows)
 
 
 def read_audit(path: str | Path) -> list[AuditRecord]:

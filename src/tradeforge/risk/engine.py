@@ -4,6 +4,10 @@ The execution engine calls :meth:`RiskEngine.check` for each new order and each 
 other way to a venue. Checks are plug-ins (see :mod:`tradeforge.risk.checks` and the ``checks_*``
 modules); denials are counted per check and every decision goes to the audit trail.
 
+When every configured check is a standard one, decisions take the compiled path
+(:mod:`tradeforge.risk.compiled_path`: array books and one numba call per order, the same decisions and
+reasons); ``compiled=False`` keeps the plug-in path, ``compiled=True`` requires the compiled one.
+
 Once attached to a kernel (:meth:`attach`) the engine keeps its books incrementally
 (:class:`~tradeforge.risk.state.RiskState`) from the order events on the bus and, when a check or a
 monitor needs prices, from market data. It holds the trading states per scope, the kill switch, the
@@ -33,6 +37,8 @@ from tradeforge.risk.breach import Action, Monitor
 from tradeforge.risk.checks import BuyingPower, ReduceOnlyCheck, RiskCheck, RiskContext, TradingStateCheck
 from tradeforge.risk.checks_flow import Throttle
 from tradeforge.risk.checks_order import DuplicateOrderCheck
+from tradeforge.risk.compiled_path import CompiledPath
+from tradeforge.risk.compiled_plan import compile_checks
 from tradeforge.risk.events import RiskEvent, RiskReport
 from tradeforge.risk.scope import (
     ACCOUNT,
@@ -47,12 +53,14 @@ from tradeforge.risk.scope import (
     ScopeKeys,
     label,
 )
-from tradeforge.risk.state import InstRisk, RiskState
+from tradeforge.risk.state import MARK_LAST, MARK_MID, InstRisk, RiskState
 from tradeforge.risk.trading_state import HALTED, REDUCING, TradingStates
 from tradeforge.risk.unwind import UNWIND_TAG, Trading, Unwind
 from tradeforge.risk.var_monitor import VarMonitor
 
 MINUTE_NS = 60_000_000_000
+#: the ``compiled`` option engines get when given none: ``None`` = compiled when every check is supported
+COMPILED_DEFAULT: bool | None = None
 _BUY = OrderSide.BUY
 
 
@@ -76,6 +84,7 @@ class RiskEngine:
         audit_accepted: bool = True,
         var_interval_ns: int | None = None,
         var_options: dict[str, Any] | None = None,
+        compiled: bool | None = None,
     ) -> None:
         self.portfolio = portfolio
         self._instruments = instruments
@@ -111,6 +120,10 @@ class RiskEngine:
         self.var = VarMonitor(self.state, portfolio.equity, **(var_options or {}))
         self._keys = self._new_ctx()
         self._ctx = self._new_ctx()
+        #: compiled decision path: ``None`` when every check is supported, ``True`` required, ``False`` off
+        self.compiled = COMPILED_DEFAULT if compiled is None else compiled
+        self._fast: CompiledPath | None = None
+        self._fast_due = True  # (re)build the compiled path at the next decision
         for c in checks:
             self.add_check(c)
 
@@ -123,6 +136,7 @@ class RiskEngine:
     # -- configuration --
     def add_check(self, check: RiskCheck) -> None:
         self.checks.append(check)
+        self._fast_due = True
         if isinstance(check, Throttle):
             self._throttles.append(check)
         if isinstance(check, DuplicateOrderCheck):
@@ -191,6 +205,9 @@ class RiskEngine:
                 self._record_message(order, event.ts_event, True)
 
     def _record_message(self, order: Order, now: int, is_new: bool) -> None:
+        if self._fast is not None:
+            self._fast.record(order, now, is_new)
+            return
         if is_new:
             for d in self._duplicates:
                 d.on_submitted(order, now)
@@ -232,26 +249,19 @@ class RiskEngine:
     def on_bar(self, bar: Bar) -> None:
         ts = bar.ts_init
         ir = self._tick(bar.instrument_id, ts)
-        self.state.mark(ir, bar.close, ts)
-        ir.last = bar.close
-        ir.last_ts = ts
+        self.state.mark(ir, bar.close, ts, MARK_LAST)
         if bar.volume >= 0:
             self.state.add_volume(ir, bar.volume, ts)
 
     def on_quote(self, quote: QuoteTick) -> None:
         ts = quote.ts_init
         ir = self._tick(quote.instrument_id, ts)
-        mid = (quote.bid + quote.ask) // 2
-        self.state.mark(ir, mid, ts)
-        ir.mid = mid
-        ir.mid_ts = ts
+        self.state.mark(ir, (quote.bid + quote.ask) // 2, ts, MARK_MID)
 
     def on_trade(self, trade: TradeTick) -> None:
         ts = trade.ts_init
         ir = self._tick(trade.instrument_id, ts)
-        self.state.mark(ir, trade.price, ts)
-        ir.last = trade.price
-        ir.last_ts = ts
+        self.state.mark(ir, trade.price, ts, MARK_LAST)
 
     # -- the gate (hot path) --
     @property
@@ -270,17 +280,73 @@ class RiskEngine:
             return abs(signed)
         return max(0, abs(signed) - abs(net))
 
+    @property
+    def compiled_active(self) -> bool:
+        """Whether decisions take the compiled path (built at the first decision)."""
+        return self._fast is not None and self._fast.n_checks == len(self.checks)
+
+    def _build_compiled(self) -> CompiledPath | None:
+        self._fast_due = False
+        self._fast = None
+        if self.compiled is False:
+            return None
+        plan = compile_checks(self.checks)
+        if plan is not None and plan.uses_margin and self.state.cost_of is None:
+            plan = None  # buying power without the books' reserved cost: only the plug-in scans open orders
+        if plan is None:
+            if self.compiled:
+                raise ValueError("compiled=True, but a configured check is not one the compiled path supports")
+            return None
+        self._fast = CompiledPath(self, plan)
+        return self._fast
+
     def check(self, order: Order, open_orders: Callable[[], Iterable[Order]], now_ns: int) -> str | None:
         """``None`` if the order may go to its venue, else the denial reason ("check: why")."""
+        fast = self._fast
+        if fast is not None and fast.n_checks == len(self.checks):
+            return fast.check(order, open_orders, now_ns)
+        if self._fast_due or fast is not None:
+            fast = self._build_compiled()
+            if fast is not None:
+                return fast.check(order, open_orders, now_ns)
+        if now_ns >= self.state.next_day_ns:
+            self._new_day(now_ns)
+        ctx, inc = self._context(order, open_orders, now_ns)
+        checks = self.checks
+        if inc == 0:
+            if checks != self._reducing_of:  # ``checks`` changed (``add_check`` or in place): rebuild
+                self._reducing_of = list(checks)
+                self._reducing_checks = [c for c in checks if not getattr(c, "increasing_only", False)]
+            checks = self._reducing_checks
+        for check in checks:
+            reason = check.check(order, ctx)
+            if reason is not None:
+                return self._denied(order, check.name, reason, now_ns)
+        self.passed += 1
+        if self.audit_accepted:
+            self.audit.accepted(now_ns, order.client_order_id)
+        return None
+
+    def _new_day(self, now_ns: int) -> None:
+        """A new day before any price of it: judge the old day first, then roll the books."""
+        if self.monitors and self._last_ts >= 0:
+            self.evaluate()
+        self.state.roll(now_ns)
+
+    def _denied(self, order: Order, name: str, reason: str, now_ns: int) -> str:
+        self.denials[name] += 1
+        self.audit.decision(now_ns, order.client_order_id, name, reason)
+        if self._bus is not None:
+            self._publish("denied", STRATEGY, order.strategy_id, f"{order.client_order_id} {name}: {reason}", now_ns)
+        return f"{name}: {reason}"
+
+    def _context(self, order: Order, open_orders: Callable[[], Iterable[Order]], now_ns: int) -> tuple[RiskContext, int]:
+        """The reused context filled for one decision, and the order's increasing quantity."""
         st = self.state
         iid = order.instrument_id
         ir = st.inst.get(iid)
         if ir is None:
             ir = st.instrument(iid)
-        if now_ns >= st.next_day_ns:  # a new day before any price of it: judge the old day first
-            if self.monitors and self._last_ts >= 0:
-                self.evaluate()
-            st.roll(now_ns)
         ctx = self._ctx
         ctx.instrument = ir.inst
         ctx.ir = ir
@@ -326,25 +392,7 @@ class RiskEngine:
                 ctx.state_increasing_qty = leaves
             else:
                 ctx.state_increasing_qty = max(0, leaves - abs(pos))
-        checks = self.checks
-        if inc == 0:
-            if checks != self._reducing_of:  # ``checks`` changed (``add_check`` or in place): rebuild
-                self._reducing_of = list(checks)
-                self._reducing_checks = [c for c in checks if not getattr(c, "increasing_only", False)]
-            checks = self._reducing_checks
-        for check in checks:
-            reason = check.check(order, ctx)
-            if reason is not None:
-                name = check.name
-                self.denials[name] += 1
-                self.audit.decision(now_ns, order.client_order_id, name, reason)
-                if self._bus is not None:
-                    self._publish("denied", STRATEGY, sid, f"{order.client_order_id} {name}: {reason}", now_ns)
-                return f"{name}: {reason}"
-        self.passed += 1
-        if self.audit_accepted:
-            self.audit.decision(now_ns, order.client_order_id, "", "")
-        return None
+        return ctx, inc
 
     # -- trading states and the kill switch --
     def _now(self) -> int:

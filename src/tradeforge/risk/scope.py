@@ -50,13 +50,14 @@ class ScopeKeys:
     """An order's scope keys ``(iid, sid, account, venue, sector, "*")`` (see :data:`KEY_INDEX`), one
     object per combination, kept by the engine per instrument and strategy (no tuple per decision)."""
 
-    __slots__ = ("account", "keys", "sector", "venue")
+    __slots__ = ("account", "combo", "keys", "sector", "venue")
 
     def __init__(self, iid: str, sid: str, account: str, venue: str, sector: str) -> None:
         self.keys = (iid, sid, account, venue, sector, ALL)
         self.account = account
         self.venue = venue
         self.sector = sector
+        self.combo = -1  # the compiled books' row for this (instrument, strategy), once made
 
 
 class ScopedLimits:

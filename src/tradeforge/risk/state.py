@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from collections import deque
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 from tradeforge.model.enums import OrderSide, OrderType
 from tradeforge.model.events import OrderFilled
@@ -32,7 +33,11 @@ from tradeforge.risk.scope import (
     ScopeKeys,
 )
 
+if TYPE_CHECKING:
+    from tradeforge.risk.compiled_books import CompiledBooks
+
 DAY_NS = 86_400_000_000_000
+MARK_ONLY, MARK_LAST, MARK_MID = 0, 1, 2  # what else a mark is (see :meth:`RiskState.mark`)
 _MARKET_TYPES = (OrderType.MARKET, OrderType.STOP_MARKET, OrderType.TRAILING_STOP_MARKET)
 
 
@@ -41,7 +46,7 @@ class Agg:
 
     __slots__ = (
         "cash_flow", "day_peak", "day_start", "gross", "key", "kind", "net", "open_buy", "open_count",
-        "open_sell", "samples",
+        "open_sell", "row", "samples",
     )
 
     def __init__(self, kind: str, key: str) -> None:
@@ -56,6 +61,7 @@ class Agg:
         self.day_start = 0
         self.day_peak = 0
         self.samples: deque[tuple[int, int]] | None = None  # (ts, pnl) for rolling loss, when asked for
+        self.row = -1  # row in the compiled books, if any
 
     @property
     def pnl(self) -> int:
@@ -65,13 +71,14 @@ class Agg:
 class Cell:
     """A signed position quantity (and open order quantities) held in one or more aggregates."""
 
-    __slots__ = ("aggs", "open_buy", "open_sell", "qty")
+    __slots__ = ("aggs", "open_buy", "open_sell", "qty", "row")
 
     def __init__(self, aggs: list[Agg]) -> None:
         self.qty = 0
         self.open_buy = 0
         self.open_sell = 0
         self.aggs = aggs
+        self.row = -1
 
 
 class InstRisk:
@@ -79,8 +86,8 @@ class InstRisk:
 
     __slots__ = (
         "adv", "cash_settled", "cells", "day", "day_volume", "factor", "inst", "last", "last_ts", "last_volume", "margin",
-        "margin_bps", "mark", "mark_ts", "mid", "mid_ts", "open_orders", "scope_keys", "sector", "total", "venue",
-        "volumes",
+        "margin_bps", "mark", "mark_ts", "mid", "mid_ts", "open_orders", "row", "scope_keys", "sector", "total",
+        "venue", "volumes",
     )
 
     def __init__(self, inst: Instrument, sector: str, total: Cell) -> None:
@@ -106,12 +113,13 @@ class InstRisk:
         self.margin_bps = 0 if self.cash_settled else inst.margin_init_bps
         self.scope_keys: dict[str, ScopeKeys] = {}  # strategy -> the scope keys of its orders here
         self.margin = 0  # initial margin of the position at mark (margined instruments)
+        self.row = -1
 
 
 class Tracked:
     """An order the risk engine released: what it counted for it so far."""
 
-    __slots__ = ("cells", "cost", "ir", "leaves", "order", "px", "sign")
+    __slots__ = ("cells", "cost", "ir", "leaves", "order", "px", "row", "sign")
 
     def __init__(self, order: Order, ir: InstRisk, cells: tuple[Cell, ...], px: int, sign: int) -> None:
         self.order = order
@@ -121,6 +129,7 @@ class Tracked:
         self.sign = sign
         self.leaves = 0
         self.cost = 0
+        self.row = -1
 
 
 class RiskState:
@@ -131,6 +140,8 @@ class RiskState:
         accounts: dict[str, str] | None = None, adv_days: int = 20,
     ) -> None:
         self._instruments = instruments
+        #: the compiled path's array books, told of every change (see :mod:`tradeforge.risk.compiled_books`)
+        self.books: CompiledBooks | None = None
         self.sectors = dict(sectors or {})
         self.accounts = dict(accounts or {})
         self.adv_days = adv_days
@@ -155,6 +166,8 @@ class RiskState:
         agg = table.get(key)
         if agg is None:
             agg = table[key] = Agg(kind, key)
+            if self.books is not None:
+                self.books.add_agg(agg)
         return agg
 
     def agg(self, kind: str, key: str) -> Agg | None:
@@ -173,6 +186,8 @@ class RiskState:
                 self.portfolio,
             ])
             ir = self.inst[instrument_id] = InstRisk(inst, sector, total)
+            if self.books is not None:
+                self.books.add_instrument(ir)
         return ir
 
     def strategy_cell(self, strategy_id: str, instrument_id: str) -> Cell:
@@ -182,10 +197,14 @@ class RiskState:
             ir = self.instrument(instrument_id)
             cell = self._strat_cells[(strategy_id, instrument_id)] = Cell([self._agg(STRATEGY, strategy_id)])
             ir.cells.append(cell)
+            if self.books is not None:
+                self.books.add_cell(ir, cell)
             acct = self.account_of(strategy_id)
             if (acct, instrument_id) not in self._acct_cells:
                 acell = self._acct_cells[(acct, instrument_id)] = Cell([self._agg(ACCOUNT, acct)])
                 ir.cells.append(acell)
+                if self.books is not None:
+                    self.books.add_cell(ir, acell)
         return cell
 
     def account_cell(self, account: str, instrument_id: str) -> Cell | None:
@@ -211,6 +230,8 @@ class RiskState:
         for cell in t.cells:
             for agg in cell.aggs:
                 agg.open_count += 1
+        if self.books is not None:
+            self.books.release(t)
         self.sync(t)
 
     def sync(self, t: Tracked) -> None:
@@ -238,6 +259,8 @@ class RiskState:
                 cost = self.cost_of(order, t.ir.inst, t.px, leaves) if leaves else 0
                 self.portfolio_reserved += cost - t.cost
                 t.cost = cost
+        if self.books is not None:
+            self.books.sync(t, d, not order.is_open)
         if not order.is_open:
             del self.tracked[order.client_order_id]
             t.ir.open_orders.pop(order.client_order_id, None)
@@ -278,6 +301,8 @@ class RiskState:
                     agg.day_peak = pnl
         if ir.margin_bps:
             self._remargin(ir)
+        if self.books is not None:
+            self.books.fill(ir, scell, acell, signed, fill.last_px, fill.commission)
         t = self.tracked.get(fill.client_order_id)
         if t is not None:
             self.sync(t)
@@ -289,11 +314,20 @@ class RiskState:
         ir.margin = m
 
     # -- market data --
-    def mark(self, ir: InstRisk, px: int, ts: int) -> None:
-        """Revalue every aggregate holding the instrument at ``px``: O(cells holding it)."""
+    def mark(self, ir: InstRisk, px: int, ts: int, which: int = MARK_ONLY) -> None:
+        """Revalue every aggregate holding the instrument at ``px``: O(cells holding it). ``which``:
+        the price is also the last trade/close (``MARK_LAST``) or the quote mid (``MARK_MID``)."""
         old = ir.mark
         ir.mark = px
         ir.mark_ts = ts
+        if which == MARK_LAST:
+            ir.last = px
+            ir.last_ts = ts
+        elif which == MARK_MID:
+            ir.mid = px
+            ir.mid_ts = ts
+        if self.books is not None:
+            self.books.mark(ir, px, ts, which)
         if old is None or old == px:
             return
         unit = (px - old) * ir.factor
@@ -318,6 +352,8 @@ class RiskState:
             if ir.day >= 0:
                 ir.volumes.append(ir.day_volume)
                 ir.adv = sum(ir.volumes) // len(ir.volumes)
+                if self.books is not None:
+                    self.books.set_adv(ir)
             ir.day = day
             ir.day_volume = 0
         ir.day_volume += volume
@@ -330,6 +366,8 @@ class RiskState:
         for table in self.aggs.values():
             for agg in table.values():
                 agg.day_start = agg.day_peak = agg.cash_flow + agg.net
+        if self.books is not None:
+            self.books.roll()
 
     def sample(self, now_ns: int) -> None:
         """Record P&L samples for rolling loss windows (once per distinct time the engine looks)."""
@@ -346,3 +384,5 @@ class RiskState:
                     s.append((now_ns, pnl))
                 while len(s) > 1 and s[1][0] <= start:
                     s.popleft()
+        if self.books is not None:
+            self.books.sampled(self)
