@@ -23,6 +23,8 @@ from tradeforge.risk.compiled_layout import (
     C_OPEN_BUY,
     C_OPEN_SELL,
     C_QTY,
+    D_TS,
+    D_USED,
     E_KIND,
     E_LIM,
     E_RING,
@@ -104,9 +106,9 @@ class CompiledBooks:
         self.state = state
         self.plan = plan
         shapes = {
-            "inst": (64, NI), "agg": (256, NG), "cell": (256, NC), "combo": (256, NK), "aggidx": (6, 64),
-            "ord": (256, NO), "lim": (max(1, len(plan.lims)), 64), "ent": (max(1, len(plan.entries)), NE),
-            "plan": (len(plan.rows), NP), "rmeta": (max(1, 4 * len(plan.rings)), 64), "pool": (1024, 1),
+            "inst": (64, NI), "agg": (256, NG), "cell": (256, NC), "combo": (256, NK), "aggidx": (64, 6),
+            "ord": (256, NO), "lim": (64, max(1, len(plan.lims))), "ent": (max(1, len(plan.entries)), NE),
+            "plan": (len(plan.rows), NP), "rmeta": (64, max(1, 4 * len(plan.rings))), "pool": (1024, 1),
             "dup": (1024 if plan.duplicate is not None else 1, ND),
         }
         self.arena = Arena(shapes, {"aggidx": -1, "lim": NONE})
@@ -141,12 +143,11 @@ class CompiledBooks:
         idx = d.get(key)
         if idx is None:
             idx = d[key] = len(d)
-            self._ensure("lim", width=idx + 1)
-            self._ensure("aggidx", width=idx + 1)
-            self._ensure("rmeta", width=idx + 1)
+            for table in ("lim", "aggidx", "rmeta"):  # key-major: a key's values share cache lines
+                self._ensure(table, rows=idx + 1)
             lim = self.arena.t["lim"]
             for r in self._lims_by_kind[kind]:
-                lim[r, idx] = self.plan.lims[r].value(key)
+                lim[idx, r] = self.plan.lims[r].value(key)
         return idx
 
     def add_agg(self, agg: Agg) -> None:
@@ -156,7 +157,7 @@ class CompiledBooks:
         self.n_aggs += 1
         self._ensure("agg", rows=row + 1)
         t = self.arena.t
-        t["aggidx"][kind, idx] = row
+        t["aggidx"][idx, kind] = row
         t["agg"][row] = (agg.net, agg.gross, agg.open_buy, agg.open_sell, agg.open_count, agg.cash_flow,
                          agg.day_start, agg.day_peak, agg.samples[0][1] if agg.samples else NONE)
 
@@ -267,7 +268,7 @@ class CompiledBooks:
     def _grow_ring(self, ring: int, key: int, min_cap: int = 0) -> None:
         meta = self.arena.t["rmeta"]
         base = 4 * ring
-        off, cap, head, n = (int(meta[base + f, key]) for f in (R_OFF, R_CAP, R_HEAD, R_COUNT))
+        off, cap, head, n = (int(meta[key, base + f]) for f in (R_OFF, R_CAP, R_HEAD, R_COUNT))
         new_cap = max(8, 2 * cap, min_cap)
         start = self.arena[H_POOL_USED]
         self._ensure("pool", rows=start + new_cap)
@@ -276,13 +277,13 @@ class CompiledBooks:
             times = np.concatenate([pool[off + head:off + cap], pool[off:off + head]])[:n]
             pool[start:start + n] = times
         meta = self.arena.t["rmeta"]
-        meta[base + R_OFF, key], meta[base + R_CAP, key], meta[base + R_HEAD, key] = start, new_cap, 0
+        meta[key, base + R_OFF], meta[key, base + R_CAP], meta[key, base + R_HEAD] = start, new_cap, 0
         self.arena[H_POOL_USED] = start + new_cap
 
     def _grow_dup(self, cut: int) -> None:
         """Drop entries sent at or before ``cut`` (they can deny nothing any more); double if still 1/4 full."""
         old = self.arena.t["dup"].copy()
-        live = int((old[:, 0] != 0).sum())
+        live = int(((old[:, D_USED] != 0) & (old[:, D_TS] > cut)).sum())
         self.arena.replace("dup", old.shape[0] * (2 if 4 * live > old.shape[0] else 1))
         self.a = self.arena.a
         self.arena[H_DUP_COUNT] = dup_rehash(old, self.arena.t["dup"], cut)
@@ -308,9 +309,9 @@ class CompiledBooks:
                     self._grow_ring(self.plan.rings.index((i, kind, thr)), idx, len(times))
                     meta = self.arena.t["rmeta"]
                     base = 4 * self.plan.rings.index((i, kind, thr))
-                    off = int(meta[base + R_OFF, idx])
+                    off = int(meta[idx, base + R_OFF])
                     self.arena.t["pool"][off:off + len(times), 0] = list(times)
-                    meta[base + R_COUNT, idx] = len(times)
+                    meta[idx, base + R_COUNT] = len(times)
         dup = self.plan.duplicate
         if dup is not None:
             for key, ts in dup._seen.items():

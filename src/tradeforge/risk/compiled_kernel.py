@@ -198,21 +198,21 @@ def decide(a: np.ndarray, combo: int, now: int, quantity: int, filled: int, side
                 return s + 1
         elif code == MIN_SIZE:
             for e in range(g0, g1):
-                v = lim[ent[e, E_LIM], k[K_KEY0 + ent[e, E_KIND]]]
+                v = lim[k[K_KEY0 + ent[e, E_KIND]], ent[e, E_LIM]]
                 if v != NONE and prod_gt(v, 1, quantity, ir[I_SCALE]):
                     return s + 1
             if g2 > g1 and px != NONE:
                 mn = _abs(px) * quantity * factor
                 for e in range(g1, g2):
-                    v = lim[ent[e, E_LIM], k[K_KEY0 + ent[e, E_KIND]]]
+                    v = lim[k[K_KEY0 + ent[e, E_KIND]], ent[e, E_LIM]]
                     if v != NONE and mn < v:
                         return s + 1
         elif code == MAX_QTY:
-            v = lim[row[P_A], i]
+            v = lim[i, row[P_A]]
             if v != NONE and prod_gt(quantity, ir[I_SCALE], v, 1):
                 return s + 1
         elif code == MAX_NOTIONAL:
-            v = lim[row[P_A], i]
+            v = lim[i, row[P_A]]
             if v != NONE:
                 rp = price if price != NONE else (trigger if trigger != NONE else plast)
                 if rp == NONE or _abs(rp) * quantity * factor > v:
@@ -248,8 +248,8 @@ def decide(a: np.ndarray, combo: int, now: int, quantity: int, filled: int, side
                 continue
             band = row[P_D]
             if band >= 0:
-                lo = lim[band, i]
-                hi = lim[band + 1, i]
+                lo = lim[i, band]
+                hi = lim[i, band + 1]
                 if lo != NONE:
                     if price != NONE and not lo <= price <= hi:
                         return s + 1
@@ -274,7 +274,7 @@ def decide(a: np.ndarray, combo: int, now: int, quantity: int, filled: int, side
                 return s + 1
             aref = _abs(ref)
             for e in range(g0, g1):
-                bps = lim[ent[e, E_LIM], k[K_KEY0 + ent[e, E_KIND]]]
+                bps = lim[k[K_KEY0 + ent[e, E_KIND]], ent[e, E_LIM]]
                 if bps == NONE:
                     continue
                 if price != NONE and prod_gt(_abs(price - ref), 10_000, bps, aref):
@@ -288,7 +288,7 @@ def decide(a: np.ndarray, combo: int, now: int, quantity: int, filled: int, side
                 a[H_OUT0] = ts
                 return s + 1
         elif code == RESTRICTED:
-            if lim[row[P_A], i] != 0:
+            if lim[i, row[P_A]] != 0:
                 return s + 1
         elif code == SELF_TRADE:
             orders = view(a, T_ORD)
@@ -307,21 +307,21 @@ def decide(a: np.ndarray, combo: int, now: int, quantity: int, filled: int, side
             pool = view(a, T_POOL)
             for e in range(g0, g1):
                 key = k[K_KEY0 + ent[e, E_KIND]]
-                v = lim[ent[e, E_LIM], key]
+                v = lim[key, ent[e, E_LIM]]
                 if v == NONE:
                     continue
                 base = 4 * ent[e, E_RING]
-                cap = meta[base + R_CAP, key]
+                cap = meta[key, base + R_CAP]
                 if cap == 0:
                     continue
-                off = meta[base + R_OFF, key]
-                head = meta[base + R_HEAD, key]
-                n = meta[base + R_COUNT, key]
+                off = meta[key, base + R_OFF]
+                head = meta[key, base + R_HEAD]
+                n = meta[key, base + R_COUNT]
                 while n > 0 and pool[off + head, 0] <= cut:
                     head = head + 1 if head + 1 < cap else 0
                     n -= 1
-                meta[base + R_HEAD, key] = head
-                meta[base + R_COUNT, key] = n
+                meta[key, base + R_HEAD] = head
+                meta[key, base + R_COUNT] = n
                 if n >= v:
                     a[H_OUT0] = e
                     a[H_OUT1] = n
@@ -333,10 +333,10 @@ def decide(a: np.ndarray, combo: int, now: int, quantity: int, filled: int, side
             for e in range(g0, g1):
                 kind = ent[e, E_KIND]
                 key = k[K_KEY0 + kind]
-                v = lim[ent[e, E_LIM], key]
+                v = lim[key, ent[e, E_LIM]]
                 if v == NONE:
                     continue
-                g = aggidx[kind, key]
+                g = aggidx[key, kind]
                 if (0 if g < 0 else agg[g, G_OPEN_COUNT]) >= v:
                     return s + 1
         elif code == MAX_ADV:
@@ -344,7 +344,7 @@ def decide(a: np.ndarray, combo: int, now: int, quantity: int, filled: int, side
                 continue
             adv = NONE
             if row[P_B] >= 0:
-                adv = lim[row[P_B], i]
+                adv = lim[i, row[P_B]]
             if adv == NONE:
                 adv = ir[I_ADV]
             if adv == NONE or adv == 0:
@@ -352,7 +352,7 @@ def decide(a: np.ndarray, combo: int, now: int, quantity: int, filled: int, side
                     continue
                 return s + 1
             for e in range(g0, g1):
-                bps = lim[ent[e, E_LIM], k[K_KEY0 + ent[e, E_KIND]]]
+                bps = lim[k[K_KEY0 + ent[e, E_KIND]], ent[e, E_LIM]]
                 if bps != NONE and prod_gt(quantity, 10_000, bps, adv):
                     return s + 1
         elif code == POSITION:
@@ -364,7 +364,7 @@ def decide(a: np.ndarray, combo: int, now: int, quantity: int, filled: int, side
                     lo, hi = g2, g3
                 for e in range(lo, hi):
                     kind = ent[e, E_KIND]
-                    v = lim[ent[e, E_LIM], k[K_KEY0 + kind]]
+                    v = lim[k[K_KEY0 + kind], ent[e, E_LIM]]
                     if v == NONE:
                         continue
                     # as PositionLimit: instrument/portfolio -> the total, strategy -> its cell, else the account's
@@ -383,16 +383,16 @@ def decide(a: np.ndarray, combo: int, now: int, quantity: int, filled: int, side
             for e in range(g0, g1):
                 kind = ent[e, E_KIND]
                 key = k[K_KEY0 + kind]
-                v = lim[ent[e, E_LIM], key]
-                if v != NONE and _worst_gross(agg, aggidx[kind, key], notional) > v:
+                v = lim[key, ent[e, E_LIM]]
+                if v != NONE and _worst_gross(agg, aggidx[key, kind], notional) > v:
                     return s + 1
             for e in range(g1, g2):
                 kind = ent[e, E_KIND]
                 key = k[K_KEY0 + kind]
-                v = lim[ent[e, E_LIM], key]
+                v = lim[key, ent[e, E_LIM]]
                 if v == NONE:
                     continue
-                g = aggidx[kind, key]
+                g = aggidx[key, kind]
                 nt, ob, os_ = (agg[g, G_NET], agg[g, G_OPEN_BUY], agg[g, G_OPEN_SELL]) if g >= 0 else (0, 0, 0)
                 worst = nt + ob + notional if buy else -(nt - os_ - notional)
                 if worst > v:
@@ -405,8 +405,8 @@ def decide(a: np.ndarray, combo: int, now: int, quantity: int, filled: int, side
             for e in range(g0, g1):
                 kind = ent[e, E_KIND]
                 key = k[K_KEY0 + kind]
-                v = lim[ent[e, E_LIM], key]
-                if v != NONE and prod_gt(_worst_gross(agg, aggidx[kind, key], notional), 10_000, v, equity):
+                v = lim[key, ent[e, E_LIM]]
+                if v != NONE and prod_gt(_worst_gross(agg, aggidx[key, kind], notional), 10_000, v, equity):
                     return s + 1
         elif code == LOSS:
             if inc == 0:
@@ -414,10 +414,10 @@ def decide(a: np.ndarray, combo: int, now: int, quantity: int, filled: int, side
             for e in range(g0, g3):
                 kind = ent[e, E_KIND]
                 key = k[K_KEY0 + kind]
-                v = lim[ent[e, E_LIM], key]
+                v = lim[key, ent[e, E_LIM]]
                 if v == NONE:
                     continue
-                g = aggidx[kind, key]
+                g = aggidx[key, kind]
                 if g < 0:
                     continue
                 pnl = agg[g, G_CASH_FLOW] + agg[g, G_NET]

@@ -52,7 +52,8 @@ K_KEY0, K_SCELL, K_ACELL, NK = 0, 6, 7, 8  # keys 0..5 in KEY_INDEX order (instr
 E_KIND, E_LIM, E_RING, NE = range(4)
 # -- plan: one row per configured check, in order --
 P_CODE, P_G0, P_G1, P_G2, P_G3, P_A, P_B, P_C, P_D, NP = range(10)  # groups: entry ranges [G0, G1), [G1, G2), [G2, G3)
-# -- rmeta: per throttle entry 4 rows (offset, capacity, head, count) by key --
+# -- lim: by key (a row per key index), one column per key-indexed limit table; aggidx: agg row by key, kind
+# -- rmeta: by key, per throttle entry 4 columns (offset, capacity, head, count) --
 R_OFF, R_CAP, R_HEAD, R_COUNT = range(4)
 # -- dup: open-addressing table of recently sent orders --
 D_USED, D_INST, D_SIDE, D_PRICE, D_TRIGGER, D_QTY, D_STRAT, D_TS, ND = range(9)

@@ -64,7 +64,9 @@ def _mix(h: np.uint64, v: int) -> np.uint64:
 @njit(cache=True, inline="always")
 def _slot(i: int, side: int, price: int, trigger: int, qty: int, strat: int, cap: int) -> int:
     h = _mix(_mix(_mix(_mix(_mix(_mix(_FNV_OFFSET, i), side), price), trigger), qty), strat)
-    h ^= h >> np.uint64(29)
+    h = (h ^ (h >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)  # splitmix64's finalizer
+    h = (h ^ (h >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
+    h ^= h >> np.uint64(31)
     return np.int64(h & np.uint64(cap - 1))
 
 
@@ -147,17 +149,17 @@ def record(a: np.ndarray, combo: int, now: int, is_new: bool, side: int, price: 
             for e in range(row[P_G0], row[P_G1]):
                 key = k[K_KEY0 + ent[e, E_KIND]]
                 base = 4 * ent[e, E_RING]
-                cap = meta[base + R_CAP, key]
-                off = meta[base + R_OFF, key]
-                head = meta[base + R_HEAD, key]
-                n = meta[base + R_COUNT, key]
+                cap = meta[key, base + R_CAP]
+                off = meta[key, base + R_OFF]
+                head = meta[key, base + R_HEAD]
+                n = meta[key, base + R_COUNT]
                 if step == 0:
                     if n == cap:
                         while n > 0 and pool[off + head, 0] <= cut:
                             head = head + 1 if head + 1 < cap else 0
                             n -= 1
-                        meta[base + R_HEAD, key] = head
-                        meta[base + R_COUNT, key] = n
+                        meta[key, base + R_HEAD] = head
+                        meta[key, base + R_COUNT] = n
                     if n == cap:
                         a[H_NEED_RING] = ent[e, E_RING]
                         a[H_NEED_RING_KEY] = key
@@ -165,7 +167,7 @@ def record(a: np.ndarray, combo: int, now: int, is_new: bool, side: int, price: 
                 else:
                     j = head + n
                     pool[off + (j if j < cap else j - cap), 0] = now
-                    meta[base + R_COUNT, key] = n + 1
+                    meta[key, base + R_COUNT] = n + 1
         if step == 0 and is_new and a[H_DUP_WINDOW] != NONE and 2 * (a[H_DUP_COUNT] + 1) > view(a, T_DUP).shape[0]:
             return DUP_FULL
     if is_new and a[H_DUP_WINDOW] != NONE:

@@ -168,6 +168,13 @@ class RiskEngine:
         self._trading = trading
         bus.subscribe("events.order.*", self.on_order_event, priority=1_000)
         self._var_scheduled = False
+        self.prepare()
+
+    def prepare(self) -> None:
+        """Build the compiled decision path now (numba kernels load from the cache: ~0.5 s), not at the
+        first decision; done when attached. Checks added later rebuild it at the next decision."""
+        if self._fast_due:
+            self._build_compiled()
 
     def _on_var_timer(self, event: TimeEvent) -> None:
         self.var.on_timer(event, self._publish_report)
