@@ -4,6 +4,12 @@
 Per event the runner does: advance the clock (timers fire first, in time order), then publish the
 event on its topic. Subscribers run in priority order: the venue (fills resting orders against the
 new data), the portfolio (marks to market), then strategies (indicators, then the handler).
+
+An L3 order flow whose only subscriber is a compiled book-replay venue (:meth:`add_order_flow`) is
+not published message by message: the runner hands the venue's kernel runs of it -- every message
+before the next event of another stream, up to the next due timer (:mod:`.flow_runs`) -- and the
+kernel gives a message back to Python only when something must happen there (a fill of ours, a stop).
+The order of everything, clock times and equity samples are those of the per-event path.
 """
 
 from __future__ import annotations
@@ -16,6 +22,7 @@ from itertools import repeat
 from pathlib import Path
 from typing import Unpack
 
+from tradeforge.backtest.flow_runs import FlowRunner
 from tradeforge.backtest.result import BacktestResult, EquityCurve
 from tradeforge.core.bus import Handler
 from tradeforge.core.clock import SimulatedClock
@@ -32,6 +39,7 @@ from tradeforge.venues.fees import FeeModel
 from tradeforge.venues.impact import ImpactModel, ParticipationCap
 from tradeforge.venues.latency import LatencyModel
 from tradeforge.venues.replay.flow import OrderFlow
+from tradeforge.venues.replay.kbook import FlowFeed
 from tradeforge.venues.replay.market_view import DerivedFlows, derive, market_view
 from tradeforge.venues.replay.venue import BookReplayVenue, ReplayVenueConfig
 from tradeforge.venues.simulated import SimulatedVenue, SimulatedVenueConfig
@@ -64,6 +72,7 @@ class BacktestEngine(Node):
         self.check_invariant = check_invariant
         self.quarantined: list[BadRecord] = []
         self.data_warnings: Counter[str] = Counter()  # integrity warnings by kind (data kept)
+        self._feeds: dict[int, FlowFeed] = {}  # id(stream) -> its compiled replay (add_order_flow)
 
     # -- assembly --
     def add_venue(
@@ -109,8 +118,12 @@ class BacktestEngine(Node):
             flow = {"l3": flow, "l2": derived.l2, "l1": derived.l1}[venue.fidelity]
         topic = data_topic("flow", inst.id)
         self.bus.subscribe(topic, venue.on_flow, priority=VENUE_PRIORITY)
+        feed = venue.compile_flow(flow)
         venue.book(inst.id)
-        self.streams.append(DataStream(flow, topic, self.chunk_size))  # type: ignore[arg-type]
+        stream = DataStream(flow, topic, self.chunk_size)  # type: ignore[arg-type]
+        self.streams.append(stream)
+        if feed is not None:
+            self._feeds[id(stream)] = feed
         if derived is not None and market_data:
             quotes, trades = market_view(derived, feed_latency)
             self.add_data(quotes)
@@ -177,20 +190,32 @@ class BacktestEngine(Node):
         self.streams.append(DataStream(stream, data_topic("book", inst.id), self.chunk_size))
 
     # -- running --
-    def _rounds(self) -> Iterator[tuple[Iterable[list[Handler]], list[Data]]]:
-        """Events in replay order, round by round, each with the handler list of its topic."""
-        if len(self.streams) == 1:  # no merge needed
-            handlers = self.bus.handlers(self.streams[0].topic)
-            for chunk in self.streams[0].chunks():
-                yield repeat(handlers), chunk.events
+    def _rounds(self, streams: list[Stream]) -> Iterator[tuple[Iterable[list[Handler]], list[Data], list[int]]]:
+        """Events in replay order, round by round, each with the handler list of its topic and the
+        position of its stream in ``streams``."""
+        if len(streams) == 1:  # no merge needed
+            handlers = self.bus.handlers(streams[0].topic)
+            for chunk in streams[0].chunks():
+                yield repeat(handlers), chunk.events, [0] * len(chunk.events)
             return
-        by_stream = [self.bus.handlers(s.topic) for s in self.streams]
-        for _, events_by_stream, sids, idxs in merge(self.streams):
+        by_stream = [self.bus.handlers(s.topic) for s in streams]
+        for _, events_by_stream, sids, idxs in merge(streams):
             sid_list = sids.tolist()
             yield (
                 [by_stream[s] for s in sid_list],
                 [events_by_stream[s][i] for s, i in zip(sid_list, idxs.tolist(), strict=True)],
+                sid_list,
             )
+
+    def _compiled(self) -> dict[int, FlowFeed]:
+        """Stream index -> compiled feed, for flows whose topic has no subscriber but their venue."""
+        out: dict[int, FlowFeed] = {}
+        for i, s in enumerate(self.streams):
+            feed = self._feeds.get(id(s))
+            if feed is not None and self.bus.handlers(s.topic) == [feed.venue.on_flow]:
+                feed.pos = 0
+                out[i] = feed
+        return out
 
     def run(self, progress: Progress | None = None) -> BacktestResult:
         """Replay all streams merged by ``(ts_init, stream, sequence)`` and return the result."""
@@ -202,10 +227,17 @@ class BacktestEngine(Node):
         curve = EquityCurve()
         pf = self.portfolio
         check = self.check_invariant
+        compiled = self._compiled()
+        others = [i for i in range(len(self.streams)) if i not in compiled]
+        runner = FlowRunner(clock, pf, curve, check, list(compiled.items()), progress)
         rec_ts, rec_eq, rec_gross = curve.ts.append, curve.equity.append, curve.gross.append
         last_ts = -1
-        for handler_lists, events in self._rounds():
-            for handlers, ev in zip(handler_lists, events):  # noqa: B905 - repeat() is endless
+        for handler_lists, events, sids in self._rounds([self.streams[i] for i in others]):
+            due = runner.prepare(events, sids, others) if compiled else repeat(False)
+            for n, (handlers, ev, flow_first) in enumerate(zip(handler_lists, events, due)):  # noqa: B905
+                if flow_first:  # flow messages come before this event: replay them
+                    last_ts = runner.drain_before(n, last_ts)
+                    rec_ts, rec_eq, rec_gross = curve.ts.append, curve.equity.append, curve.gross.append
                 ts = ev.ts_init  # type: ignore[attr-defined]
                 if ts != last_ts:
                     if last_ts >= 0:  # the previous timestamp is complete: sample equity
@@ -228,6 +260,8 @@ class BacktestEngine(Node):
                     h(ev)
             if progress is not None:
                 progress(len(events))
+        if compiled:
+            last_ts = runner.drain([len(f) for f in runner.feeds], last_ts)  # what is left of the flows
         self.kernel.stop()
         if last_ts >= 0:
             curve.record(last_ts, pf.equity(), pf.gross_exposure())

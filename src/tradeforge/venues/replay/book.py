@@ -45,6 +45,7 @@ class ReplayBook:
         self.orders: dict[int, Level] = {}
         self.seq = 0
         self.unexplained = 0  # size of messages the book could not attribute (data inconsistencies)
+        self._credit: dict[int, int] = {}  # data order id -> filled size its book update will repeat (MBO)
 
     # -- reading --
     def best(self, side: int) -> Level | None:
@@ -70,6 +71,14 @@ class ReplayBook:
         lv = self.levels[side]
         for p in (reversed(px) if side == 1 else px):
             yield lv[p]
+
+    def order(self, order_id: int) -> tuple[Level, int, int] | None:
+        """``(level, size, seq)`` of a data order, None when unknown."""
+        lvl = self.orders.get(order_id)
+        if lvl is None:
+            return None
+        size, seq = lvl.orders[order_id]
+        return lvl, size, seq
 
     def order_size(self, order_id: int) -> int | None:
         lvl = self.orders.get(order_id)
@@ -98,6 +107,28 @@ class ReplayBook:
             del self.levels[lvl.side][lvl.price]
             px = self._prices[lvl.side]
             del px[bisect_left(px, lvl.price)]
+
+    # -- our orders (the venue's), hanging on a level --
+    def join(self, lvl: Level, r: Any) -> None:
+        lvl.mine.append(r)
+
+    def leave(self, lvl: Level, r: Any) -> None:
+        lvl.mine.remove(r)
+
+    # -- MBO fill credit: a FILL took size off the queue that the order's own update repeats --
+    def has_credit(self) -> bool:
+        return bool(self._credit)
+
+    def credit_add(self, order_id: int, size: int) -> None:
+        self._credit[order_id] = self._credit.get(order_id, 0) + size
+
+    def credit_take(self, order_id: int, removed: int) -> int:
+        """How much of ``removed`` an earlier FILL of this data order already took off the queue."""
+        credit = self._credit.pop(order_id, 0)
+        used = min(credit, removed)
+        if credit > used:
+            self._credit[order_id] = credit - used
+        return used
 
     # -- L3 --
     def add(self, order_id: int, side: int, price: int, size: int) -> Level:

@@ -63,11 +63,14 @@ from tradeforge.venues.impact import ImpactContext, ImpactModel, NoImpact
 from tradeforge.venues.latency import ConstantLatency, LatencyModel
 from tradeforge.venues.queue import QueueModel, RiskAverseQueue
 from tradeforge.venues.replay.book import Level, ReplayBook
-from tradeforge.venues.replay.flow import FlowAction, FlowMessage
+from tradeforge.venues.replay.flow import FlowAction, FlowMessage, OrderFlow
+from tradeforge.venues.replay.kbook import FlowFeed, KernelBook, compilable
+from tradeforge.venues.replay.kernel import A_MINE, M_AHEAD, M_SEQ
 
 _ADD, _CANCEL, _DELETE, _EXECUTE, _REPLACE, _MODIFY, _FILL, _TRADE, _LEVEL, _REVEAL, _CLEAR, _TOP, _PRINT = (
     int(a) for a in FlowAction
 )
+AnyBook = ReplayBook | KernelBook
 _BEHIND = 1 << 62  # the arrival number of a trade against nobody we know (hidden): behind us all
 FIDELITIES = ("l3", "l2", "l1")
 
@@ -84,6 +87,7 @@ class ReplayVenueConfig:
     reject_rate: float = 0.0
     seed: int = 0
     calendar: SessionCalendar | None = None  # DAY orders expire at its session close (else UTC midnight)
+    compiled: bool = True  # L3 in a backtest: replay the book and our queue positions in compiled code
 
     def __post_init__(self) -> None:
         if self.fidelity not in FIDELITIES:
@@ -121,6 +125,51 @@ class _Resting:
         self.unknown = False  # L1: our level has not been the touch since we joined it
 
 
+class _KernelResting(_Resting):
+    """One of our orders on a :class:`~.kbook.KernelBook`: while it rests, ``ahead`` and
+    ``book_seq`` live in the kernel's arrays (the compiled runs move them); otherwise here."""
+
+    __slots__ = ("_ahead", "_book_seq", "kbook", "slot")
+
+    def __init__(self, order: Order, key: int, venue_order_id: str) -> None:
+        self.slot = -1
+        self.kbook: KernelBook | None = None
+        self._ahead = 0
+        self._book_seq = 0
+        super().__init__(order, key, venue_order_id)
+
+    def attach(self, book: KernelBook, slot: int) -> None:
+        self.kbook, self.slot = book, slot
+        self.ahead, self.book_seq = self._ahead, self._book_seq
+
+    def detach(self) -> int:
+        self._ahead, self._book_seq = self.ahead, self.book_seq
+        slot, self.slot = self.slot, -1
+        return slot
+
+    @property  # type: ignore[override]
+    def ahead(self) -> int:
+        return int(self.kbook.aux[A_MINE + M_AHEAD, self.slot]) if self.slot >= 0 else self._ahead  # type: ignore[union-attr]
+
+    @ahead.setter
+    def ahead(self, value: int) -> None:
+        if self.slot >= 0:
+            self.kbook.aux[A_MINE + M_AHEAD, self.slot] = value  # type: ignore[union-attr]
+        else:
+            self._ahead = value
+
+    @property  # type: ignore[override]
+    def book_seq(self) -> int:
+        return int(self.kbook.aux[A_MINE + M_SEQ, self.slot]) if self.slot >= 0 else self._book_seq  # type: ignore[union-attr]
+
+    @book_seq.setter
+    def book_seq(self, value: int) -> None:
+        if self.slot >= 0:
+            self.kbook.aux[A_MINE + M_SEQ, self.slot] = value  # type: ignore[union-attr]
+        else:
+            self._book_seq = value
+
+
 class BookReplayVenue:
     """Matches our orders against replayed order flow; an :class:`ExecutionVenue`."""
 
@@ -142,11 +191,10 @@ class BookReplayVenue:
         self.latency: LatencyModel = config.latency or ConstantLatency()
         self._queue_proto: QueueModel = config.queue_model or RiskAverseQueue()
         self._report: Report = _no_report
-        self.books: dict[str, ReplayBook] = {}
+        self.books: dict[str, AnyBook] = {}
         self._resting: dict[str, _Resting] = {}  # client order id -> resting (or held stop)
         self._mine: dict[str, tuple[list[_Resting], list[_Resting], list[_Resting]]] = {}  # by side 1 / -1
         self._stops: dict[str, list[_Resting]] = {}
-        self._fill_credit: dict[int, int] = {}  # data order id -> filled size its book update will repeat
         self._seq = 0
         self._exec = 0
         self._alerts = 0
@@ -162,12 +210,32 @@ class BookReplayVenue:
     def connect(self, report: Report) -> None:
         self._report = report
 
-    def book(self, instrument_id: str) -> ReplayBook:
+    def book(self, instrument_id: str) -> AnyBook:
         b = self.books.get(instrument_id)
         if b is None:
             b = self.books[instrument_id] = ReplayBook()
             self._mine[instrument_id] = ([], [], [])
         return b
+
+    def compile_flow(self, flow: OrderFlow) -> FlowFeed | None:
+        """Replay ``flow`` in compiled runs (:class:`~.kbook.FlowFeed`) where that applies: L3
+        fidelity, ``config.compiled``, a flow the kernel knows and a book nothing has touched yet;
+        None: feed it message by message to :meth:`on_flow`."""
+        iid = flow.instrument_id
+        book = self.books.get(iid)
+        if not (self.config.compiled and self.fidelity == "l3" and compilable(flow)):
+            return None
+        if not isinstance(book, KernelBook):
+            if book is not None and (book.orders or book.levels[1] or book.levels[-1] or self._mine[iid][1]
+                                     or self._mine[iid][-1]):
+                return None
+            book = self.books[iid] = KernelBook(max(1024, min(len(flow) // 8, 1 << 20)))
+            self._mine[iid] = ([], [], [])
+        return FlowFeed(self, flow, book)
+
+    def on_flow_at(self, feed: FlowFeed, i: int) -> None:
+        """Message ``i`` of a compiled feed, which the kernel handed back: the reference code."""
+        self.on_flow(feed.message(i))
 
     # ------------------------------------------------------------------ commands (decision time)
     def submit(self, order: Order) -> None:
@@ -214,7 +282,7 @@ class BookReplayVenue:
             self._emit(OrderRejected, ids, ts, reason="post-only order would take liquidity")
             return
         self._seq += 1
-        r = _Resting(order, self._seq, f"{self.name}-{self._seq}")
+        r = (_KernelResting if isinstance(book, KernelBook) else _Resting)(order, self._seq, f"{self.name}-{self._seq}")
         self._emit(OrderAccepted, ids, ts, venue_order_id=r.venue_order_id)
         self._schedule_expiry(r)
         if ot in (OrderType.STOP_MARKET, OrderType.STOP_LIMIT):
@@ -242,7 +310,7 @@ class BookReplayVenue:
         self._unrest(r)
         self._emit(OrderExpired, _ids(r.order), at)
 
-    def _enter(self, r: _Resting, book: ReplayBook, ts: int) -> None:
+    def _enter(self, r: _Resting, book: AnyBook, ts: int) -> None:
         """A market / limit order (or a triggered stop) meets the book."""
         order = r.order
         inst = self._instrument(order.instrument_id)
@@ -268,10 +336,10 @@ class BookReplayVenue:
             return
         self._rest(r, book)
 
-    def _rest(self, r: _Resting, book: ReplayBook) -> None:
+    def _rest(self, r: _Resting, book: AnyBook) -> None:
         lvl = book.get_level(r.side, r.price)
         r.level = lvl
-        lvl.mine.append(r)
+        book.join(lvl, r)  # type: ignore[arg-type]
         self._resting[r.order.client_order_id] = r
         self._mine[r.order.instrument_id][r.side].append(r)
         if self.fidelity == "l3":
@@ -296,11 +364,12 @@ class BookReplayVenue:
         self._resting.pop(r.order.client_order_id, None)
         lvl = r.level
         if lvl is not None:
-            lvl.mine.remove(r)
+            book = self.books[r.order.instrument_id]
+            book.leave(lvl, r)  # type: ignore[arg-type]
             r.level = None
             mine = self._mine[r.order.instrument_id][r.side]
             mine.remove(r)
-            self.books[r.order.instrument_id].drop_if_empty(lvl)
+            book.drop_if_empty(lvl)  # type: ignore[arg-type]
         else:
             stops = self._stops.get(r.order.instrument_id)
             if stops and r in stops:
@@ -352,11 +421,11 @@ class BookReplayVenue:
         self._enter(r, book, ts)  # back of the queue (and may now be marketable)
 
     # ------------------------------------------------------------------ taking liquidity
-    def _marketable(self, book: ReplayBook, side: int, price: int) -> bool:
+    def _marketable(self, book: AnyBook, side: int, price: int) -> bool:
         best = book.best_price(-side)
         return best is not None and (price - best) * side >= 0
 
-    def _available(self, book: ReplayBook, side: int, limit: int | None) -> int:
+    def _available(self, book: AnyBook, side: int, limit: int | None) -> int:
         total = 0
         for lvl in book.walk(side):
             if limit is not None and (lvl.price - limit) * side < 0:
@@ -364,7 +433,7 @@ class BookReplayVenue:
             total += lvl.size
         return total
 
-    def _take(self, r: _Resting, book: ReplayBook, inst: Instrument, limit: int | None, ts: int) -> None:
+    def _take(self, r: _Resting, book: AnyBook, inst: Instrument, limit: int | None, ts: int) -> None:
         opp = -r.side
         for lvl in book.walk(opp):  # our fills never change the data's levels
             if r.leaves <= 0 or (limit is not None and (lvl.price - limit) * opp < 0):
@@ -386,15 +455,16 @@ class BookReplayVenue:
         elif a in (_CANCEL, _DELETE):
             lvl, removed, seq = (book.reduce(m.order_id, m.size, m.side, m.price) if a == _CANCEL
                                  else book.remove(m.order_id, m.side, m.price, m.size))
-            if self._fill_credit:
-                removed -= self._credit(m.order_id, removed)
+            if book.has_credit():
+                removed -= book.credit_take(m.order_id, removed)
             if lvl is not None and lvl.mine and removed:
                 self._left(lvl, removed, seq)
         elif a in (_EXECUTE, _FILL):
-            lvl = book.orders.get(m.order_id)
-            if lvl is not None:
+            found = book.order(m.order_id)
+            lvl = None
+            if found is not None:
+                lvl, _, seq = found
                 side, price = lvl.side, lvl.price
-                seq = lvl.orders[m.order_id][1]
                 if a == _FILL and (m.side == 0 or (m.price and m.price != price)):
                     # an auction fill, or the aggressor's own fill (its order moved into the book;
                     # the move follows as its M/C): not a trade against this resting level
@@ -416,7 +486,7 @@ class BookReplayVenue:
                 # MBO sends an aggressor's fills first (F F ...) and the book updates after (C C ...):
                 # the filled size leaves the queue now, and its C will not take it off again
                 self._left(lvl, m.size, seq)
-                self._fill_credit[m.order_id] = self._fill_credit.get(m.order_id, 0) + m.size
+                book.credit_add(m.order_id, m.size)
         elif a == _LEVEL:
             lvl, old = book.set_level(m.side, m.price, m.size)
             if lvl.mine:
@@ -459,27 +529,18 @@ class BookReplayVenue:
         elif a == _PRINT and self._resting:
             self._stop_check(m, m.price)
 
-    def _modify(self, m: FlowMessage, book: ReplayBook) -> None:
-        lvl = book.orders.get(m.order_id)
-        before = None if lvl is None else (lvl, *lvl.orders[m.order_id])
+    def _modify(self, m: FlowMessage, book: AnyBook) -> None:
+        before = book.order(m.order_id)
         _old, new, kept = book.modify(m.order_id, m.side, m.price, m.size)
         if before is not None:
             lvl0, size0, seq0 = before
             removed = size0 - m.size if kept else size0
-            if self._fill_credit:
-                removed -= self._credit(m.order_id, max(removed, 0))
+            if book.has_credit():
+                removed -= book.credit_take(m.order_id, max(removed, 0))
             if lvl0.mine and removed > 0:
                 self._left(lvl0, removed, seq0)
         if not kept and self._resting and self._mine[m.instrument_id][-new.side]:
             self._crossed(m, -new.side, new.price, m.size)
-
-    def _credit(self, order_id: int, removed: int) -> int:
-        """How much of ``removed`` an earlier FILL of this data order already took off the queue."""
-        credit = self._fill_credit.pop(order_id, 0)
-        used = min(credit, removed)
-        if credit > used:
-            self._fill_credit[order_id] = credit - used
-        return used
 
     def _left(self, lvl: Level, removed: int, seq: int) -> None:
         """``removed`` size of a data order with arrival number ``seq`` left ``lvl`` (L3)."""
@@ -532,7 +593,7 @@ class BookReplayVenue:
             left -= qty
             self._fill(r, inst, r.price, qty, m.ts_event, LiquiditySide.MAKER, "cross")
 
-    def _top(self, m: FlowMessage, book: ReplayBook) -> None:
+    def _top(self, m: FlowMessage, book: AnyBook) -> None:
         prev = book.best(m.side)
         prev_price = None if prev is None else prev.price
         prev_size = 0 if prev is None else prev.size
