@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from collections import Counter
 
+import pytest
+
 from tests.execution._harness import EQUITY, EQUITY_B, MINUTE, Harness, Scripted, money
 from tradeforge.model.enums import OrderSide, OrderStatus, OrderType
 from tradeforge.model.events import OrderDenied
@@ -21,6 +23,8 @@ from tradeforge.risk.checks_order import (
     SelfTradeCheck,
 )
 from tradeforge.risk.scope import Limit, ScopedLimits
+
+pytestmark = pytest.mark.usefixtures("risk_path")
 
 BUY, SELL = OrderSide.BUY, OrderSide.SELL
 A, B = "AAA.SIM", "BBB.SIM"

@@ -7,6 +7,7 @@ from __future__ import annotations
 from collections import Counter
 from typing import Any
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -16,6 +17,8 @@ from tradeforge.model.orders import Order
 from tradeforge.risk.checks_flow import MaxOpenOrders
 from tradeforge.risk.checks_limits import PositionLimit
 from tradeforge.risk.scope import Limit, ScopedLimits
+
+pytestmark = pytest.mark.usefixtures("risk_path")
 
 IDS = ("AAA.SIM", "BBB.SIM")
 POS_LIMIT = 50

@@ -14,6 +14,8 @@ from tradeforge.model.events import OrderAccepted, OrderDenied, OrderFilled
 from tradeforge.model.orders import Order
 from tradeforge.risk.checks import BuyingPower, MaxOrderNotional, MaxOrderQuantity, PriceCollar, RiskCheck
 
+pytestmark = pytest.mark.usefixtures("risk_path")
+
 BUY, SELL = OrderSide.BUY, OrderSide.SELL
 A, B = "AAA.SIM", "BBB.SIM"
 QUIET = (100, 100.5, 99.5, 100)

@@ -12,6 +12,8 @@ from tradeforge.risk.breach import Action, Monitor
 from tradeforge.risk.events import RiskEvent
 from tradeforge.risk.unwind import UNWIND_TAG
 
+pytestmark = pytest.mark.usefixtures("risk_path")
+
 BUY, SELL = OrderSide.BUY, OrderSide.SELL
 A, B = "AAA.SIM", "BBB.SIM"
 QUIET = (100, 100.5, 99.5, 100, 1000)

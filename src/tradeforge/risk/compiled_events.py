@@ -172,7 +172,7 @@ def mark(a: np.ndarray, inst: int, px: int, ts: int, which: int) -> None:
     elif which == MARK_MID:
         ir[I_MID] = px
         ir[I_MID_TS] = ts
-    if old == NONE or old == px:
+    if old in (NONE, px):
         return
     unit = (px - old) * ir[I_FACTOR]
     cells = view(a, T_CELL)

@@ -237,10 +237,7 @@ def decide(a: np.ndarray, combo: int, now: int, quantity: int, filled: int, side
             if otype == MARKET_TYPE:
                 rp = rp + _abs(rp) * row[P_A] // 10_000
             bn = _abs(rp) * inc * factor
-            if cash_settled:
-                need = bn if buy else 0
-            else:
-                need = bn * ir[I_MARGIN_INIT] // 10_000
+            need = (bn if buy else 0) if cash_settled else bn * ir[I_MARGIN_INIT] // 10_000
             if need > min(cash, equity) - margin - reserved:
                 return s + 1
         elif code == REF_COLLAR:
