@@ -210,3 +210,27 @@ def test_custom_check_keeps_the_plugin_path() -> None:
     assert not eng.compiled_active
     with pytest.raises(ValueError, match="compiled=True"):
         RiskEngine(Portfolio("USD", 10**12), PROVIDER.get, [Custom()], compiled=True).check(o, tuple, T0)
+
+
+def test_duplicate_table_purges_in_place_and_grows_and_still_decides_as_the_plugin_path() -> None:
+    """Thousands of sent orders within and across the duplicate window: the compiled table is purged
+    of expired entries in place and grows while many are live; decisions stay the plug-in path's."""
+    checks: list[Any] = [DuplicateOrderCheck(1_000_000)]  # 1 ms window
+    engines = [RiskEngine(Portfolio("USD", 10**15), PROVIDER.get, checks if c else [DuplicateOrderCheck(1_000_000)],
+                          compiled=c) for c in (False, True)]
+    for pf_e in engines:
+        pf_e.portfolio.register_instrument(PROVIDER.get("AAA.SIM"))
+    now = T0
+    decisions: list[list[str | None]] = [[], []]
+    for n in range(6_000):
+        now += 2_000 if n < 3_000 else 500  # ~500, then ~2,000 orders live in the window
+        o = Order(f"d{n}", "s0", "AAA.SIM", OrderSide.BUY, OrderType.LIMIT, 1 + n % 400, now,
+                  price=10_000 + n % 3)
+        for k, e in enumerate(engines):
+            r = e.check(o, tuple, now)
+            decisions[k].append(r)
+            if r is None:
+                e._record_message(o, now, True)
+    assert engines[1].compiled_active
+    assert decisions[0] == decisions[1] and any(d is not None for d in decisions[0])
+    assert engines[1]._fast is not None and engines[1]._fast.books.arena.t["dup"].shape[0] >= 4_096

@@ -273,10 +273,14 @@ class CompiledBooks:
         self.arena[H_POOL_USED] = start + new_cap
 
     def _grow_dup(self, cut: int) -> None:
-        """Drop entries sent at or before ``cut`` (they can deny nothing any more); double if still 1/4 full."""
+        """Drop entries sent at or before ``cut`` (they can deny nothing any more); double while a quarter is
+        still live (a purge that frees enough is done in place by the kernel)."""
         old = self.arena.t["dup"].copy()
         live = int(((old[:, D_USED] != 0) & (old[:, D_TS] > cut)).sum())
-        self.arena.replace("dup", old.shape[0] * (2 if 4 * live > old.shape[0] else 1))
+        size = old.shape[0]
+        while 4 * (live + 1) > size:
+            size *= 2
+        self.arena.replace("dup", size)
         self.a = self.arena.a
         self.arena[H_DUP_COUNT] = dup_rehash(old, self.arena.t["dup"], cut)
 

@@ -3,7 +3,8 @@
 Each throttle entry (a scope kind of one throttle) has per key a ring of message times in the shared
 ``pool`` table (``rmeta``: offset, capacity, head, count). :func:`record` appends a sent order or
 message to every ring of its keys and puts new orders into the duplicate table; when a ring is full
-(after dropping times outside the window) or the table is half full it returns a code and Python
+(after dropping times outside the window) or the duplicate table is still a quarter full after
+dropping the entries outside its window (done in place once it is half full) it returns a code and Python
 grows that storage (:class:`~tradeforge.risk.compiled_books.CompiledBooks`), then calls again.
 Times leave a ring only once outside the window, so a ring holds exactly what the plug-in
 :class:`~tradeforge.risk.checks_flow.Throttle` deque holds for the same key.
@@ -123,6 +124,23 @@ def dup_rehash(old: np.ndarray, new: np.ndarray, cut: int) -> int:
 
 
 @njit(cache=True)
+def _dup_purge(a: np.ndarray, cut: int) -> None:
+    """Drop the entries sent at or before ``cut`` (they can deny nothing any more), in place."""
+    t = view(a, T_DUP)
+    keep = np.empty((t.shape[0], t.shape[1]), np.int64)
+    n = 0
+    for j in range(t.shape[0]):
+        if t[j, D_USED] != 0 and t[j, D_TS] > cut:
+            keep[n] = t[j]
+            n += 1
+    t[:] = 0
+    for j in range(n):
+        r = keep[j]
+        _dup_put(t, r[D_INST], r[D_SIDE], r[D_PRICE], r[D_TRIGGER], r[D_QTY], r[D_STRAT], r[D_TS])
+    a[H_DUP_COUNT] = n
+
+
+@njit(cache=True)
 def dup_put(a: np.ndarray, i: int, side: int, price: int, trigger: int, qty: int, strat: int, ts: int) -> None:
     a[H_DUP_COUNT] += _dup_put(view(a, T_DUP), i, side, price, trigger, qty, strat, ts)
 
@@ -169,7 +187,9 @@ def record(a: np.ndarray, combo: int, now: int, is_new: bool, side: int, price: 
                     pool[off + (j if j < cap else j - cap), 0] = now
                     meta[key, base + R_COUNT] = n + 1
         if step == 0 and is_new and a[H_DUP_WINDOW] != NONE and 2 * (a[H_DUP_COUNT] + 1) > view(a, T_DUP).shape[0]:
-            return DUP_FULL
+            _dup_purge(a, now - a[H_DUP_WINDOW])  # in place: the table only grows if a quarter is still live
+            if 4 * (a[H_DUP_COUNT] + 1) > view(a, T_DUP).shape[0]:
+                return DUP_FULL
     if is_new and a[H_DUP_WINDOW] != NONE:
         strat = k[K_KEY0 + 1] if a[H_DUP_PER_STRATEGY] != 0 else -1
         dup_put(a, k[K_KEY0], side, price, trigger, quantity, strat, now)
