@@ -61,3 +61,21 @@ def test_reckless_futures_unwinds_a_losing_futures_position(tmp_path: Path) -> N
     assert alerts and alerts[0]["detail"].startswith("stress_loss:euro_minus_2pct ")
     last = engine.risk.var.reports[-1]  # type: ignore[attr-defined]
     assert set(last.stress) == {"euro_minus_2pct", "euro_plus_2pct"} and last.maintenance_margin == last.margin
+
+
+def test_reckless_demo_decides_the_same_on_the_compiled_path(tmp_path: Path) -> None:
+    """``[risk] compiled = true`` on the real 6EH4 run: the same decisions, denials, breaches and fills."""
+    import msgspec
+
+    from tradeforge.backtest.config import load_config
+
+    summaries = []
+    for compiled in (False, True):
+        cfg, base = load_config(EXAMPLES / "reckless_futures.toml")
+        cfg = msgspec.structs.replace(cfg, run=msgspec.structs.replace(cfg.run, end="2024-01-03"),
+                                      risk=msgspec.structs.replace(cfg.risk, compiled=compiled))
+        engine = build_engine(cfg, base)
+        result = engine.run()
+        assert engine.risk.compiled_active is compiled
+        summaries.append((engine.risk.summary(), len(result.fills), engine.portfolio.equity()))
+    assert summaries[0] == summaries[1]

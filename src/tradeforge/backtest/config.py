@@ -148,6 +148,7 @@ class RiskConfig(_Cfg, kw_only=True, forbid_unknown_fields=True, frozen=True):
     var: VarConfig | None = None
     stress: list[StressConfig] = []  # [[risk.stress]] scenarios (shocks), valued in every risk report
     audit: bool = True  # write risk_audit.jsonl and risk_summary.json with the results
+    compiled: bool = False  # decide on the compiled path (numba; every check must be a standard one)
 
 
 class StrategyConfig(_Cfg, kw_only=True, forbid_unknown_fields=True, frozen=True):

@@ -209,6 +209,8 @@ def build_engine(cfg: BacktestConfig, base: Path, on_load: Callable[[str], None]
     """Everything a config describes, assembled and loaded, ready to :meth:`~BacktestEngine.run`."""
     instruments = load_instruments(cfg, base)
     risk_checks, risk_options = _risk_engine(cfg, base)
+    if cfg.risk.compiled:
+        risk_options["compiled"] = True
     engine = BacktestEngine(
         instruments, cfg.run.currency, _money(cfg.run.starting_cash),
         oms_type=OmsType(cfg.run.oms.upper()),

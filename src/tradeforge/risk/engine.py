@@ -4,9 +4,11 @@ The execution engine calls :meth:`RiskEngine.check` for each new order and each 
 other way to a venue. Checks are plug-ins (see :mod:`tradeforge.risk.checks` and the ``checks_*``
 modules); denials are counted per check and every decision goes to the audit trail.
 
-When every configured check is a standard one, decisions take the compiled path
-(:mod:`tradeforge.risk.compiled_path`: array books and one numba call per order, the same decisions and
-reasons); ``compiled=False`` keeps the plug-in path, ``compiled=True`` requires the compiled one.
+``compiled=True`` decides on the compiled path (:mod:`tradeforge.risk.compiled_path`: array books and
+one numba call per order, the same decisions and reasons; every configured check must be a standard
+one); ``compiled="auto"`` takes it when every check is standard; ``False`` keeps the plug-in path. Not
+given: ``COMPILED_DEFAULT`` (False: the kernels' first compilation on a machine takes ~30 s, then they
+load from numba's cache, which only pays off for order-heavy runs and live trading).
 
 Once attached to a kernel (:meth:`attach`) the engine keeps its books incrementally
 (:class:`~tradeforge.risk.state.RiskState`) from the order events on the bus and, when a check or a
@@ -20,7 +22,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Callable, Iterable
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import msgspec
 
@@ -59,8 +61,8 @@ from tradeforge.risk.unwind import UNWIND_TAG, Trading, Unwind
 from tradeforge.risk.var_monitor import VarMonitor
 
 MINUTE_NS = 60_000_000_000
-#: the ``compiled`` option engines get when given none: ``None`` = compiled when every check is supported
-COMPILED_DEFAULT: bool | None = None
+#: the ``compiled`` option engines get when given none (``"auto"``: compiled when every check is supported)
+COMPILED_DEFAULT: bool | Literal["auto"] = False
 _BUY = OrderSide.BUY
 
 
@@ -84,7 +86,7 @@ class RiskEngine:
         audit_accepted: bool = True,
         var_interval_ns: int | None = None,
         var_options: dict[str, Any] | None = None,
-        compiled: bool | None = None,
+        compiled: bool | Literal["auto"] | None = None,
     ) -> None:
         self.portfolio = portfolio
         self._instruments = instruments
@@ -121,7 +123,7 @@ class RiskEngine:
         self._keys = self._new_ctx()
         self._ctx = self._new_ctx()
         #: compiled decision path: ``None`` when every check is supported, ``True`` required, ``False`` off
-        self.compiled = COMPILED_DEFAULT if compiled is None else compiled
+        self.compiled: bool | Literal["auto"] = COMPILED_DEFAULT if compiled is None else compiled
         self._fast: CompiledPath | None = None
         self._fast_due = True  # (re)build the compiled path at the next decision
         for c in checks:
@@ -301,7 +303,7 @@ class RiskEngine:
         if plan is not None and plan.uses_margin and self.state.cost_of is None:
             plan = None  # buying power without the books' reserved cost: only the plug-in scans open orders
         if plan is None:
-            if self.compiled:
+            if self.compiled is True:
                 raise ValueError("compiled=True, but a configured check is not one the compiled path supports")
             return None
         self._fast = CompiledPath(self, plan)
