@@ -86,7 +86,7 @@ class FlowRunner:
         while True:
             x, why, last, n = feed.advance(end, clock.next_timer_ns, last_ts)
             if n:
-                self._samples(feed.samples(n) if n > 1 else [last_ts])
+                self._samples(feed.samples(n))
             last_ts = last
             if why == DONE:
                 break

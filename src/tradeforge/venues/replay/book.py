@@ -110,10 +110,16 @@ class ReplayBook:
 
     # -- our orders (the venue's), hanging on a level --
     def join(self, lvl: Level, r: Any) -> None:
+        """Our order ``r`` joins the back of ``lvl``: every data order there now (and the
+        unattributed front) is ahead of it (``ahead``), later arrivals behind (``book_seq``)."""
         lvl.mine.append(r)
+        r.ahead = lvl.size
+        r.book_seq = self.seq + 1
 
     def leave(self, lvl: Level, r: Any) -> None:
+        """Our order ``r`` leaves ``lvl`` (which goes when nothing is left on it)."""
         lvl.mine.remove(r)
+        self.drop_if_empty(lvl)
 
     # -- MBO fill credit: a FILL took size off the queue that the order's own update repeats --
     def has_credit(self) -> bool:

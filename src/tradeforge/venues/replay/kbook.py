@@ -111,7 +111,7 @@ class KernelBook:
 
     def walk(self, side: int) -> Iterator[KLevel]:
         """Levels of ``side`` best first (read in pages; the book must not change meanwhile)."""
-        page = np.zeros((2, 32), np.int64)
+        page = np.zeros((2, 8), np.int64)
         start = 0
         while True:
             n = k.k_levels(self.lv, self.aux, side, start, page)
@@ -198,7 +198,8 @@ class KernelBook:
 
     # -- our orders --
     def join(self, lvl: KLevel, r: Any) -> None:
-        """Our order ``r`` (a :class:`~.venue._KernelResting`) hangs on ``lvl`` (from :meth:`get_level`)."""
+        """Our order ``r`` (a :class:`~.venue._KernelResting`) joins the back of ``lvl`` (from
+        :meth:`get_level`), as :meth:`ReplayBook.join <.book.ReplayBook.join>`."""
         if not self._free_mine:
             self._grow_aux()
         slot = self._free_mine.pop()
@@ -206,7 +207,7 @@ class KernelBook:
         if handle is None:
             handle = self._handles[(lvl.side, lvl.price)] = lvl
         handle.mine.append(r)
-        k.k_join(self.lv, self.aux, slot, lvl.side, lvl.price)
+        k.k_join(self.lv, self.aux, slot, lvl.side, lvl.price)  # ahead: the level's size, behind later arrivals
         r.attach(self, slot)
 
     def leave(self, lvl: KLevel, r: Any) -> None:
@@ -215,7 +216,7 @@ class KernelBook:
         if not handle.mine:
             del self._handles[(lvl.side, lvl.price)]
         slot = r.detach()
-        k.k_leave(self.lv, self.aux, slot)
+        k.k_leave(self.lv, self.aux, slot)  # and the level goes when nothing is left on it
         self._free_mine.append(slot)
 
 
@@ -280,7 +281,7 @@ class FlowFeed:
 
     def samples(self, n: int) -> list[int]:
         """The equity-sample times of the last run."""
-        return self.book.aux[k.A_OUT, :n].tolist()
+        return [int(self.book.aux[k.A_OUT, 0])] if n == 1 else self.book.aux[k.A_OUT, :n].tolist()
 
     def message(self, i: int) -> FlowMessage:
         ts, a, side, price, size, oid, nid = self.fl[:, i].tolist()

@@ -579,7 +579,7 @@ def k_drop_if_empty(lv, aux, side, price):
 
 @nb.njit(cache=True)
 def k_join(lv, aux, slot, side, price):
-    """Our order in ``slot`` hangs on level (side, price) (which exists)."""
+    """Our order in ``slot`` joins the back of level (side, price) (which exists)."""
     meta, _, _, mine = _views(aux)
     s = _sx(side)
     li = _level(lv, meta, side, price)
@@ -587,8 +587,8 @@ def k_join(lv, aux, slot, side, price):
     mine[M_LIVE, slot] = 1
     mine[M_SIDE, slot] = side
     mine[M_PRICE, slot] = price
-    mine[M_AHEAD, slot] = 0
-    mine[M_SEQ, slot] = 0
+    mine[M_AHEAD, slot] = lv[s, L_SIZE, li]  # every data order here now (and the unattributed front)
+    mine[M_SEQ, slot] = meta[X_SEQ] + 1  # data orders arriving later are behind
     meta[X_MINE + s] += 1
     meta[X_MHI] = max(meta[X_MHI], slot + 1)
 
@@ -600,6 +600,7 @@ def k_leave(lv, aux, slot):
     s = _sx(side)
     li = _level(lv, meta, side, mine[M_PRICE, slot])
     lv[s, L_MINE, li] -= 1
+    _drop_if_empty(lv, meta, s, li)
     mine[M_LIVE, slot] = 0
     meta[X_MINE + s] -= 1
     hi = meta[X_MHI]

@@ -139,8 +139,8 @@ class _KernelResting(_Resting):
         super().__init__(order, key, venue_order_id)
 
     def attach(self, book: KernelBook, slot: int) -> None:
+        """Rests in ``slot`` of ``book`` (which set its queue position)."""
         self.kbook, self.slot = book, slot
-        self.ahead, self.book_seq = self._ahead, self._book_seq
 
     def detach(self) -> int:
         self._ahead, self._book_seq = self.ahead, self.book_seq
@@ -339,12 +339,10 @@ class BookReplayVenue:
     def _rest(self, r: _Resting, book: AnyBook) -> None:
         lvl = book.get_level(r.side, r.price)
         r.level = lvl
-        book.join(lvl, r)  # type: ignore[arg-type]
+        book.join(lvl, r)  # type: ignore[arg-type]  # L3: behind every data order here now
         self._resting[r.order.client_order_id] = r
         self._mine[r.order.instrument_id][r.side].append(r)
         if self.fidelity == "l3":
-            r.ahead = lvl.size  # every data order here now (and the unattributed front) is ahead
-            r.book_seq = book.seq + 1
             return
         q = self._queue_proto.spawn(r.key)
         r.queue = q
@@ -367,9 +365,7 @@ class BookReplayVenue:
             book = self.books[r.order.instrument_id]
             book.leave(lvl, r)  # type: ignore[arg-type]
             r.level = None
-            mine = self._mine[r.order.instrument_id][r.side]
-            mine.remove(r)
-            book.drop_if_empty(lvl)  # type: ignore[arg-type]
+            self._mine[r.order.instrument_id][r.side].remove(r)
         else:
             stops = self._stops.get(r.order.instrument_id)
             if stops and r in stops:
