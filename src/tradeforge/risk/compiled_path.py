@@ -57,6 +57,9 @@ class CompiledPath:
         self.books = CompiledBooks(engine.state, plan)
         self.records = bool(plan.rings) or plan.duplicate is not None
         self._decide = entry_point(decide, 19)
+        self._uses_pf_price = plan.uses_pf_price
+        self._uses_money = plan.uses_money
+        self._uses_margin = plan.uses_margin
 
     def check(self, order: Order, open_orders: Callable[[], Iterable[Order]], now_ns: int) -> str | None:
         """As :meth:`RiskEngine.check <tradeforge.risk.engine.RiskEngine.check>`, with the kernel."""
@@ -76,8 +79,9 @@ class CompiledPath:
         price = order.price
         trigger = order.trigger_price
         plast = NONE
-        if self.plan.uses_pf_price or (price is None and trigger is None):
-            p = eng.portfolio.last_price(iid)
+        pf = eng.portfolio
+        if self._uses_pf_price or (price is None and trigger is None):
+            p = pf.last_price(iid)
             if p is not None:
                 plast = p
         states = eng.states
@@ -89,11 +93,10 @@ class CompiledPath:
             where = WHERE_STRATEGY if scope.startswith(STRATEGY) else (
                 WHERE_ACCOUNT if scope.startswith(ACCOUNT) else WHERE_OTHER)
         cash = equity = margin = reserved = 0
-        if self.plan.uses_money:
-            pf = eng.portfolio
+        if self._uses_money:
             cash = pf.cash
-            equity = pf.equity()
-            if self.plan.uses_margin:
+            equity = cash + pf._value  # Portfolio.equity(), inlined
+            if self._uses_margin:
                 margin = st.margin_used if st.marked else pf.margin_used()
                 reserved = st.portfolio_reserved if t is None else st.portfolio_reserved - t.cost
         ot = order.order_type
@@ -103,14 +106,14 @@ class CompiledPath:
             LIMIT_TYPE if ot is _LIMIT else (MARKET_TYPE if ot in _MARKET_TYPES else OTHER_TYPE),
             order.reduce_only, 0 if t is None else t.leaves, -1 if t is None else t.row, plast, cash, equity,
             margin, reserved, 0 if state is _ACTIVE else (REDUCING if state is _REDUCING else HALTED), where,
-            NONE if eng._bus is not None else eng.portfolio.net_quantity(iid),
+            NONE if eng._bus is not None else pf.net_quantity(iid),
         )
-        if r == 0:
-            eng.passed += 1
-            if eng.audit_accepted:
-                eng.audit.accepted(now_ns, order.client_order_id)
-            return None
-        return self._deny(order, open_orders, now_ns, r - 1)
+        if r:
+            return self._deny(order, open_orders, now_ns, r - 1)
+        eng.passed += 1
+        if eng.audit_accepted:
+            eng.audit.accepted(now_ns, order.client_order_id)
+        return None
 
     def _deny(self, order: Order, open_orders: Callable[[], Iterable[Order]], now_ns: int, step: int) -> str:
         eng = self.engine
