@@ -5,7 +5,8 @@ synthetic L3 flow of ``n`` messages (never crossed, FIFO executions; ``synthetic
 once (not timed). Timed, per dataset (best of ``repeats``):
 
 - ``venue``: a :class:`BacktestEngine` replaying the flow through the L3 venue, nothing else
-  subscribed (no strategy, no market data): the simulator's own speed;
+  subscribed (no strategy, no market data): the simulator's own speed -- the compiled replay (the
+  kernel book fed in runs, the default) and, once, the reference Python venue (``compiled=False``);
 - ``with_mm``: the same plus the market view (top-of-book quotes and prints) and the passive market
   maker of ``examples/strategies`` quoting both sides through the OMS and the risk gate; events
   counted are flow messages + quotes + prints;
@@ -38,12 +39,12 @@ def _instruments():
     return InstrumentProvider([instrument_from_dict({**base, "id": iid}, "bench") for iid in ("AMZN.XNAS", "SYN.XNAS")])
 
 
-def _engine(flow, derived, strategy: bool, record: bool = False):
+def _engine(flow, derived, strategy: bool, record: bool = False, compiled: bool = True):
     from tradeforge.backtest.engine import BacktestEngine, load_strategy_class
     from tradeforge.venues.replay.venue import ReplayVenueConfig
 
     engine = BacktestEngine(_instruments(), "USD", 10**15)
-    venue = engine.add_replay_venue(ReplayVenueConfig("XNAS", fidelity="l3"))
+    venue = engine.add_replay_venue(ReplayVenueConfig("XNAS", fidelity="l3", compiled=compiled))
     venue.record_trades = record
     engine.add_order_flow(flow, derived=derived, market_data=strategy)
     if strategy:
@@ -85,15 +86,18 @@ def run(n: int = DEFAULT_N, seed: int = 7, profile_top: int = 0, repeats: int = 
         return msgs, amzn, derive(amzn), syn, derive(syn)
 
     (msgs, amzn, amzn_d, syn, syn_d), setup_s = timed(setup)
-    _numba_book(syn)  # warm-up: compiles the kernel
+    _numba_book(syn)  # warm-up: compiles (or loads) the kernels
+    _timed_run(amzn, amzn_d, True, 0)
     figures: dict[str, Any] = {}
     for label, flow, derived in (("amzn", amzn, amzn_d), ("synthetic", syn, syn_d)):
         s_venue = min(_timed_run(flow, derived, False, 0)[0] for _ in range(repeats))
+        s_reference = _timed_run(flow, derived, False, 0, compiled=False)[0]
         s_mm, events = min(_timed_run(flow, derived, True, profile_top) for _ in range(1 if profile_top else repeats))
         _, s_book = _best(lambda f=flow: _numba_book(f), repeats, 0)
         figures[label] = {
             "flow_messages": len(flow),
             "venue_events_per_s": round(len(flow) / s_venue, 1),
+            "reference_venue_events_per_s": round(len(flow) / s_reference, 1),
             "with_mm_events": events,
             "with_mm_events_per_s": round(events / s_mm, 1),
             "numba_book_events_per_s": round(len(flow) / s_book, 1),
@@ -115,9 +119,9 @@ def run(n: int = DEFAULT_N, seed: int = 7, profile_top: int = 0, repeats: int = 
     return rec
 
 
-def _timed_run(flow, derived, strategy: bool, profile_top: int) -> tuple[float, int]:
+def _timed_run(flow, derived, strategy: bool, profile_top: int, compiled: bool = True) -> tuple[float, int]:
     """Seconds of one ``engine.run()`` (the engine is built untimed) and the events it replayed."""
-    engine, _ = _engine(flow, derived, strategy)
+    engine, _ = _engine(flow, derived, strategy, compiled=compiled)
     _, seconds = profiled(engine.run, profile_top) if profile_top else timed(engine.run)
     return seconds, sum(len(s) for s in engine.streams)
 

@@ -38,7 +38,8 @@ LATENCY = ConstantLatency(50_000, 50_000, 50_000)
 
 class Chaos(Strategy):
     """Random orders of ours (seeded): limits (post-only, IOC, FOK, DAY) near and through the touch,
-    markets, stops, cancels and modifies, on quotes and on a timer."""
+    markets, stops, cancels and modifies, on quotes and on a timer; records the venue's queue position
+    of each open order whenever it acts (``seen``)."""
 
     def on_start(self) -> None:
         self.iid = self.params["instrument"]
@@ -46,6 +47,7 @@ class Chaos(Strategy):
         self.rng = random.Random(self.params["seed"])
         self.tick = self.params["tick"]
         self.bid = self.ask = 0
+        self.seen: list[tuple[int, list[float | None]]] = []
         self.subscribe_quotes(self.iid)
         self.set_timer("poke", self.params["every_ns"])
 
@@ -59,6 +61,9 @@ class Chaos(Strategy):
 
     def _act(self) -> None:
         rng = self.rng
+        venue = self.params["venue"]
+        self.seen.append((self.clock.timestamp_ns(),
+                          [venue.queue_ahead(o.client_order_id) for o in self.open_orders(self.iid)]))
         if rng.random() < 0.4:
             return
         side = rng.choice((OrderSide.BUY, OrderSide.SELL))
@@ -102,14 +107,17 @@ def _replay(provider: InstrumentProvider, flow: OrderFlow, compiled: bool, strat
     engine.add_order_flow(flow, latency, market_data=strategy is not None)
     events: list[tuple[int, Any]] = []
     engine.bus.subscribe("events.order.*", lambda e: events.append((engine.clock.timestamp_ns(), e)))
+    strat = None
     if strategy is not None:
         cls, params = strategy
-        engine.add_strategy(cls("s", params))
+        strat = cls("s", {**params, "venue": venue})
+        engine.add_strategy(strat)
     result = engine.run()
     assert isinstance(venue.books[flow.instrument_id], KernelBook) == (compiled and compilable(flow))
     c = result.curve
     return {"events": events, "trades": venue.trades, "reasons": dict(venue.fill_reasons),
-            "curve": (list(c.ts), list(c.equity), list(c.gross)), "unexplained": venue.books[flow.instrument_id].unexplained}
+            "curve": (list(c.ts), list(c.equity), list(c.gross)), "unexplained": venue.books[flow.instrument_id].unexplained,
+            "queue_positions": getattr(strat, "seen", None)}
 
 
 def _assert_same(provider: InstrumentProvider, flow: OrderFlow, strategy: tuple[type, dict] | None,
