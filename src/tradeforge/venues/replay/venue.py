@@ -30,6 +30,13 @@ reaches the exchange ``entry_ns`` after the decision and meets the book as it is
 report (ack, fill, cancel) reaches the OMS ``response_ns`` after the exchange time it happened, never
 overtaking an earlier report (``ts_event`` = exchange time, ``ts_init`` = delivery). The feed leg
 is applied to what strategies see (:func:`~.market_view.market_view`).
+
+Compiled L3 (``ReplayVenueConfig.compiled``, default on): :meth:`BookReplayVenue.compile_flow` puts the
+instrument's book and our resting orders' queue positions into a :class:`~.kbook.KernelBook`, and the
+backtest engine replays the flow through its kernel in runs (:mod:`.kernel`); the kernel hands a message
+back (:meth:`BookReplayVenue.on_flow_at`) whenever this module's code must handle it, over the same
+arrays, so both paths give the same results. :meth:`on_flow` is the reference path, used for L2/L1,
+paper trading and anything else that feeds messages one by one.
 """
 
 from __future__ import annotations
