@@ -83,10 +83,11 @@ class FlowRunner:
     def _run(self, feed: FlowFeed, end: int, last_ts: int) -> int:
         clock = self.clock
         start = feed.pos
+        advance = feed.advance
         while True:
-            x, why, last, n = feed.advance(end, clock.next_timer_ns, last_ts)
+            x, why, last, n, first = advance(end, clock.next_timer_ns, last_ts)
             if n:
-                self._samples(feed.samples(n))
+                self._samples(feed.samples(n) if n > 1 else [first])
             last_ts = last
             if why == DONE:
                 break

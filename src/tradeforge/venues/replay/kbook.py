@@ -102,32 +102,29 @@ class KernelBook:
         return self._handle(side, price) if k.k_level(self.lv, self.aux, side, price)[0] else None
 
     def get_level(self, side: int, price: int) -> KLevel:
-        self.ensure()
-        k.k_get_level(self.lv, self.aux, side, price)
+        """A handle on level (side, price); the level itself is made when our order :meth:`join` s it."""
         return self._handle(side, price)
 
     def drop_if_empty(self, lvl: KLevel) -> None:
         k.k_drop_if_empty(self.lv, self.aux, lvl.side, lvl.price)
 
     def walk(self, side: int) -> Iterator[KLevel]:
-        """Levels of ``side`` best first (read in pages; the book must not change meanwhile)."""
-        page = np.zeros((2, 8), np.int64)
-        start = 0
+        """Levels of ``side`` best first (the book must not change meanwhile)."""
+        i = 0
         while True:
-            n = k.k_levels(self.lv, self.aux, side, start, page)
-            for price in page[0, :n].tolist():
-                yield self._handle(side, price)
-            if n < page.shape[1]:
+            found, price, _ = k.k_level_at(self.lv, self.aux, side, i)
+            if not found:
                 return
-            start += n
+            yield self._handle(side, int(price))
+            i += 1
 
     def best(self, side: int) -> KLevel | None:
         price, size = k.k_best(self.lv, self.aux, side)
         return self._handle(side, int(price)) if size > 0 else None
 
     def best_price(self, side: int) -> int | None:
-        lvl = self.best(side)
-        return None if lvl is None else lvl.price
+        price, size = k.k_best(self.lv, self.aux, side)
+        return int(price) if size > 0 else None
 
     def depth(self, side: int, n: int = 10) -> list[tuple[int, int]]:
         out: list[tuple[int, int]] = []
@@ -207,7 +204,9 @@ class KernelBook:
         if handle is None:
             handle = self._handles[(lvl.side, lvl.price)] = lvl
         handle.mine.append(r)
-        k.k_join(self.lv, self.aux, slot, lvl.side, lvl.price)  # ahead: the level's size, behind later arrivals
+        if not k.k_join(self.lv, self.aux, slot, lvl.side, lvl.price):  # ahead: the level's size, behind later arrivals
+            self.ensure()
+            k.k_join(self.lv, self.aux, slot, lvl.side, lvl.price)
         r.attach(self, slot)
 
     def leave(self, lvl: KLevel, r: Any) -> None:
@@ -258,15 +257,15 @@ class FlowFeed:
     def __len__(self) -> int:
         return self.fl.shape[1]
 
-    def advance(self, end: int, timer_ns: int, last_ts: int) -> tuple[int, int, int, int]:
-        """Kernel run from :attr:`pos` towards ``end``; returns ``(k, why, last_ts, samples)`` as
-        :func:`~.kernel.advance` (``samples``: equity-sample times in :meth:`samples`, valid until the
-        next call), having moved recorded executions to ``venue.trades``."""
+    def advance(self, end: int, timer_ns: int, last_ts: int) -> tuple[int, int, int, int, int]:
+        """Kernel run from :attr:`pos` towards ``end``; returns ``(k, why, last_ts, samples, first
+        sample)`` as :func:`~.kernel.advance` (``samples``: how many equity-sample times, in
+        :meth:`samples` until the next call), having moved recorded executions to ``venue.trades``."""
         b = self.book
         if self._stops or self._had_stops:  # held stops: their triggers as of now
             self._had_stops = bool(self._stops)
             b.meta[k.X_STOP_BUY], b.meta[k.X_STOP_SELL] = _stop_bounds(self._stops)
-        x, why, last, n_samples, n_trades = k.advance(
+        x, why, last, n_samples, first, n_trades = k.advance(
             b.ords, b.h, b.lv, b.aux, self.fl, self.pos, end, timer_ns if timer_ns < _NEVER else _NEVER, last_ts)
         self.pos = x
         if n_trades:
@@ -274,14 +273,14 @@ class FlowFeed:
             self.venue.trades.extend(zip(*out.tolist(), strict=True))
         if why == k.GROW:
             b.ensure()
-        return x, why, last, n_samples
+        return x, why, last, n_samples, first
 
     def set_recording(self, on: bool) -> None:
         self.book.meta[k.X_RECORD] = int(on)
 
     def samples(self, n: int) -> list[int]:
         """The equity-sample times of the last run."""
-        return [int(self.book.aux[k.A_OUT, 0])] if n == 1 else self.book.aux[k.A_OUT, :n].tolist()
+        return self.book.aux[k.A_OUT, :n].tolist()
 
     def message(self, i: int) -> FlowMessage:
         ts, a, side, price, size, oid, nid = self.fl[:, i].tolist()

@@ -363,7 +363,7 @@ def _views(aux):
 @nb.njit(cache=True)
 def advance(ords, h, lv, aux, fl, i, end, timer_ns, last_ts):
     """Apply messages ``[i, end)`` of the flow columns ``fl`` (``F_*`` rows); returns ``(k, why,
-    last_ts, samples, executions)``: messages before ``k`` are applied, ``why`` says what message ``k`` needs (``DONE``
+    last_ts, samples, first sample, executions)``: messages before ``k`` are applied, ``why`` says what message ``k`` needs (``DONE``
     at ``end``; ``PYTHON``: the venue's reference code; ``TIMER``: a clock timer is due before it;
     ``GROW``: more capacity; ``FULL``: ``out`` emptied). On each new time stamp the previous one
     (``last_ts``) is written to ``out[0]`` (an equity sample; ``samples`` of them). A trade at or above
@@ -384,10 +384,10 @@ def advance(ords, h, lv, aux, fl, i, end, timer_ns, last_ts):
         t = fl[F_TS, x]
         if t != last_ts:
             if t >= timer_ns:
-                return x, TIMER, last_ts, meta[X_NEQ], meta[X_NTRADES]
+                return x, TIMER, last_ts, meta[X_NEQ], out[0, 0], meta[X_NTRADES]
             if last_ts >= 0:
                 if meta[X_NEQ] == cap_out:
-                    return x, FULL, last_ts, meta[X_NEQ], meta[X_NTRADES]
+                    return x, FULL, last_ts, meta[X_NEQ], out[0, 0], meta[X_NTRADES]
                 out[0, meta[X_NEQ]] = last_ts
                 meta[X_NEQ] += 1
             last_ts = t
@@ -398,12 +398,12 @@ def advance(ords, h, lv, aux, fl, i, end, timer_ns, last_ts):
         oid = fl[F_OID, x]
         if a in (_ADD, _REPLACE, _MODIFY, _REVEAL) and (
                 meta[X_NFREE] < 2 or 2 * (meta[X_LIVE] + 2) > hcap or max(meta[X_NLEV], meta[X_NLEV1]) + 2 > cap_lv):
-            return x, GROW, last_ts, meta[X_NEQ], meta[X_NTRADES]
+            return x, GROW, last_ts, meta[X_NEQ], out[0, 0], meta[X_NTRADES]
         if record and (a in (_EXECUTE, _FILL, _TRADE)) and meta[X_NTRADES] == cap_out:
-            return x, FULL, last_ts, meta[X_NEQ], meta[X_NTRADES]
+            return x, FULL, last_ts, meta[X_NEQ], out[0, 0], meta[X_NTRADES]
         if a == _ADD:
             if _crosses(mine, meta, -sd, px):
-                return x, PYTHON, last_ts, meta[X_NEQ], meta[X_NTRADES]
+                return x, PYTHON, last_ts, meta[X_NEQ], out[0, 0], meta[X_NTRADES]
             _add(ords, h, lv, meta, oid, sd, px, sz)
         elif a in (_CANCEL, _DELETE):
             if a == _CANCEL:
@@ -422,16 +422,16 @@ def advance(ords, h, lv, aux, fl, i, end, timer_ns, last_ts):
                 seq = ords[O_SEQ, slot]
                 if a == _FILL and (sd == 0 or (px != 0 and px != price)):
                     if stop_buy <= px or px <= stop_sell:
-                        return x, PYTHON, last_ts, meta[X_NEQ], meta[X_NTRADES]
+                        return x, PYTHON, last_ts, meta[X_NEQ], out[0, 0], meta[X_NTRADES]
                     continue  # an auction or aggressor fill: not a trade against this level
             else:
                 side = sd
                 price = px
                 seq = -1
             if _reaches(mine, meta, side, price, seq) or stop_buy <= price or price <= stop_sell:
-                return x, PYTHON, last_ts, meta[X_NEQ], meta[X_NTRADES]
+                return x, PYTHON, last_ts, meta[X_NEQ], out[0, 0], meta[X_NTRADES]
             if a == _FILL and slot >= 0 and meta[X_NCREDIT] == cap_credit:
-                return x, GROW, last_ts, meta[X_NEQ], meta[X_NTRADES]
+                return x, GROW, last_ts, meta[X_NEQ], out[0, 0], meta[X_NTRADES]
             if record:
                 n = meta[X_NTRADES]
                 out[1, n] = t
@@ -451,7 +451,7 @@ def advance(ords, h, lv, aux, fl, i, end, timer_ns, last_ts):
                     _credit_add(credit, meta, oid, sz)
         elif a == _TRADE:
             if _reaches(mine, meta, sd, px, BEHIND) or stop_buy <= px or px <= stop_sell:
-                return x, PYTHON, last_ts, meta[X_NEQ], meta[X_NTRADES]
+                return x, PYTHON, last_ts, meta[X_NEQ], out[0, 0], meta[X_NTRADES]
             if record:
                 n = meta[X_NTRADES]
                 out[1, n] = t
@@ -463,9 +463,9 @@ def advance(ords, h, lv, aux, fl, i, end, timer_ns, last_ts):
             slot = _find(ords, h, oid)
             side = ords[O_SIDE, slot] if slot >= 0 else sd
             if side != 1 and side != -1:
-                return x, PYTHON, last_ts, meta[X_NEQ], meta[X_NTRADES]
+                return x, PYTHON, last_ts, meta[X_NEQ], out[0, 0], meta[X_NTRADES]
             if _crosses(mine, meta, -side, px):
-                return x, PYTHON, last_ts, meta[X_NEQ], meta[X_NTRADES]
+                return x, PYTHON, last_ts, meta[X_NEQ], out[0, 0], meta[X_NTRADES]
             found, ls, lp, removed, seq = _remove(ords, h, lv, meta, oid, sd, px, sz)
             if found and removed != 0 and (ls == 1 or ls == -1) and meta[X_MINE + _sx(ls)] > 0:
                 _left(mine, meta, ls, lp, removed, seq)
@@ -474,7 +474,7 @@ def advance(ords, h, lv, aux, fl, i, end, timer_ns, last_ts):
             slot = _find(ords, h, oid)
             kept = slot >= 0 and ords[O_PRICE, slot] == px and ords[O_SIDE, slot] == sd and sz <= ords[O_SIZE, slot]
             if not kept and _crosses(mine, meta, -sd, px):
-                return x, PYTHON, last_ts, meta[X_NEQ], meta[X_NTRADES]
+                return x, PYTHON, last_ts, meta[X_NEQ], out[0, 0], meta[X_NTRADES]
             had, osd, opx, osz, oseq, kept = _modify(ords, h, lv, meta, oid, sd, px, sz)
             if had:
                 removed = osz - sz if kept else osz
@@ -500,10 +500,10 @@ def advance(ords, h, lv, aux, fl, i, end, timer_ns, last_ts):
                     mine[M_AHEAD, k] = 0
         elif a == _PRINT:
             if stop_buy <= px or px <= stop_sell:
-                return x, PYTHON, last_ts, meta[X_NEQ], meta[X_NTRADES]
+                return x, PYTHON, last_ts, meta[X_NEQ], out[0, 0], meta[X_NTRADES]
         else:
-            return x, PYTHON, last_ts, meta[X_NEQ], meta[X_NTRADES]  # LEVEL / TOP / unknown: the reference code decides
-    return end, DONE, last_ts, meta[X_NEQ], meta[X_NTRADES]
+            return x, PYTHON, last_ts, meta[X_NEQ], out[0, 0], meta[X_NTRADES]  # LEVEL / TOP / unknown: the reference code decides
+    return end, DONE, last_ts, meta[X_NEQ], out[0, 0], meta[X_NTRADES]
 
 
 # ---------------------------------------------------------------------------------------- accessors
@@ -564,9 +564,14 @@ def k_level(lv, aux, side, price):
 
 
 @nb.njit(cache=True)
-def k_get_level(lv, aux, side, price):
+def k_level_at(lv, aux, side, k):
+    """``(exists, price, size)`` of the ``k``-th level of ``side``, best first."""
     meta = aux[A_META]
-    _get_level(lv, meta, side, price)
+    s = _sx(side)
+    j = meta[X_NLEV + s] - 1 - k
+    if j < 0:
+        return False, 0, 0
+    return True, lv[s, L_KEY, j] * side, lv[s, L_SIZE, j]
 
 
 @nb.njit(cache=True)
@@ -579,10 +584,15 @@ def k_drop_if_empty(lv, aux, side, price):
 
 @nb.njit(cache=True)
 def k_join(lv, aux, slot, side, price):
-    """Our order in ``slot`` joins the back of level (side, price) (which exists)."""
+    """Our order in ``slot`` joins the back of level (side, price), created when absent; False
+    (nothing done) when there is no room for a new level."""
     meta, _, _, mine = _views(aux)
     s = _sx(side)
     li = _level(lv, meta, side, price)
+    if li < 0:
+        if meta[X_NLEV + s] + 2 > lv.shape[2]:
+            return False
+        li = _get_level(lv, meta, side, price)
     lv[s, L_MINE, li] += 1
     mine[M_LIVE, slot] = 1
     mine[M_SIDE, slot] = side
@@ -591,6 +601,7 @@ def k_join(lv, aux, slot, side, price):
     mine[M_SEQ, slot] = meta[X_SEQ] + 1  # data orders arriving later are behind
     meta[X_MINE + s] += 1
     meta[X_MHI] = max(meta[X_MHI], slot + 1)
+    return True
 
 
 @nb.njit(cache=True)
@@ -607,23 +618,6 @@ def k_leave(lv, aux, slot):
     while hi > 0 and not mine[M_LIVE, hi - 1]:
         hi -= 1
     meta[X_MHI] = hi
-
-
-@nb.njit(cache=True)
-def k_levels(lv, aux, side, start, out):
-    """Levels of ``side`` best first from the ``start``-th: fills ``out[0|1, k]`` with price and
-    size; returns how many."""
-    meta = aux[A_META]
-    s = _sx(side)
-    n = meta[X_NLEV + s]
-    k = 0
-    j = n - 1 - start
-    while j >= 0 and k < out.shape[1]:
-        out[0, k] = lv[s, L_KEY, j] * side
-        out[1, k] = lv[s, L_SIZE, j]
-        k += 1
-        j -= 1
-    return k
 
 
 @nb.njit(cache=True)
