@@ -223,3 +223,37 @@ def test_random_flows_and_random_orders_give_identical_reports(rows, seed, lat) 
     latency = ConstantLatency(1_500, 2_000, 500) if lat else None
     _assert_same(_provider(), flow, (Chaos, {"instrument": IID, "seed": seed, "tick": 1, "lot": 10,
                                              "every_ns": 2_500}), latency)
+
+
+def test_two_compiled_flows_interleave_in_merge_order(amzn: OrderFlow) -> None:
+    provider = InstrumentProvider.from_toml(ROOT / "data/instruments/l3.toml")
+    for inst in InstrumentProvider.from_toml(ROOT / "data/instruments/cme_mbo.toml"):
+        provider.add(inst)
+    es = flow_from_mbo(load_dbn_mbo(L3 / "esh4-glbx-mdp3-20231225.mbo.dbn.zst", instrument=provider.get("ESH4.GLBX"))[0])
+    es = es.take(slice(0, 15_000))
+    # put both days on one clock so that their messages interleave
+    shift = int(amzn.ts_event[0]) - int(es.ts_event[0])
+    es = OrderFlow(es.instrument_id, "l3", es.ts_event + shift, es.action, es.side, es.price, es.size, es.order_id,
+                   es.new_id)
+    cls = load_strategy_class(MM)
+
+    def replay(compiled: bool) -> dict[str, Any]:
+        engine = BacktestEngine(provider, "USD", 10**16)
+        venues = [engine.add_replay_venue(ReplayVenueConfig(name, "l3", latency=LATENCY, compiled=compiled))
+                  for name in ("XNAS", "GLBX")]
+        for v in venues:
+            v.record_trades = True
+        engine.add_order_flow(amzn.take(slice(0, 15_000)), LATENCY)
+        engine.add_order_flow(es, LATENCY)
+        engine.add_strategy(cls("a", {"instrument": "AMZN.XNAS", "quantity": 100}))
+        engine.add_strategy(cls("e", {"instrument": "ESH4.GLBX", "quantity": 1}))
+        events: list[tuple[int, Any]] = []
+        engine.bus.subscribe("events.order.*", lambda e: events.append((engine.clock.timestamp_ns(), e)))
+        c = engine.run().curve
+        assert [isinstance(v.books[iid], KernelBook) for v, iid in zip(venues, ("AMZN.XNAS", "ESH4.GLBX"), strict=True)] \
+            == [compiled, compiled]
+        return {"events": events, "trades": [v.trades for v in venues], "curve": (list(c.ts), list(c.equity)),
+                "reasons": [dict(v.fill_reasons) for v in venues]}
+
+    ref, fast = replay(False), replay(True)
+    assert all(ref["reasons"]) and ref == fast
