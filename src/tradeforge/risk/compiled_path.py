@@ -11,10 +11,12 @@ and a plug-in that would pass is a bug reported loudly (:class:`CompiledMismatch
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from typing import TYPE_CHECKING
+from typing import Any, Protocol
 
 from tradeforge.model.enums import OrderType, TradingState
 from tradeforge.model.orders import Order
+from tradeforge.risk.audit import AuditLog
+from tradeforge.risk.checks import RiskCheck, RiskContext
 from tradeforge.risk.checks_flow import Throttle
 from tradeforge.risk.checks_order import DuplicateOrderCheck
 from tradeforge.risk.compiled_books import CompiledBooks, entry_point
@@ -32,14 +34,33 @@ from tradeforge.risk.compiled_kernel import (
 from tradeforge.risk.compiled_layout import H_OUT0, H_OUT1, H_OUT2, NONE
 from tradeforge.risk.compiled_plan import Plan
 from tradeforge.risk.scope import ACCOUNT, SCOPE_KINDS, STRATEGY, label
-
-if TYPE_CHECKING:
-    from tradeforge.risk.engine import RiskEngine
+from tradeforge.risk.state import RiskState
+from tradeforge.risk.trading_state import TradingStates
 
 NS_PER_S = 1_000_000_000
 _LIMIT = OrderType.LIMIT
 _MARKET_TYPES = (OrderType.MARKET, OrderType.STOP_MARKET, OrderType.TRAILING_STOP_MARKET)
 _ACTIVE, _REDUCING, _HALTED = TradingState.ACTIVE, TradingState.REDUCING, TradingState.HALTED
+
+
+class Gate(Protocol):
+    """What the compiled path reads and calls of the engine it decides for
+    (:class:`~tradeforge.risk.engine.RiskEngine`)."""
+
+    state: RiskState
+    states: TradingStates
+    checks: list[RiskCheck]
+    portfolio: Any
+    audit: AuditLog
+    audit_accepted: bool
+    passed: int
+    _bus: Any
+
+    def _new_day(self, now_ns: int) -> None: ...
+
+    def _context(self, order: Order, open_orders: Callable[[], Iterable[Order]], now_ns: int) -> tuple[RiskContext, int]: ...
+
+    def _denied(self, order: Order, name: str, reason: str, now_ns: int) -> str: ...
 
 
 class CompiledMismatch(RuntimeError):
@@ -49,7 +70,7 @@ class CompiledMismatch(RuntimeError):
 class CompiledPath:
     """Decides orders for ``engine`` with the kernel; ``n_checks`` is the check count it was built for."""
 
-    def __init__(self, engine: RiskEngine, plan: Plan) -> None:
+    def __init__(self, engine: Gate, plan: Plan) -> None:
         self.engine = engine
         self.state = engine.state
         self.plan = plan

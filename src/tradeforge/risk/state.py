@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from collections import deque
 from collections.abc import Callable
-from typing import TYPE_CHECKING
+from typing import Protocol
 
 from tradeforge.model.enums import OrderSide, OrderType
 from tradeforge.model.events import OrderFilled
@@ -33,11 +33,33 @@ from tradeforge.risk.scope import (
     ScopeKeys,
 )
 
-if TYPE_CHECKING:
-    from tradeforge.risk.compiled_books import CompiledBooks
-
 DAY_NS = 86_400_000_000_000
 MARK_ONLY, MARK_LAST, MARK_MID = 0, 1, 2  # what else a mark is (see :meth:`RiskState.mark`)
+
+
+class BooksMirror(Protocol):
+    """A copy of the books told of every change right after it is made (the compiled path's arrays,
+    :class:`~tradeforge.risk.compiled_books.CompiledBooks`)."""
+
+    def add_agg(self, agg: Agg) -> None: ...
+
+    def add_instrument(self, ir: InstRisk) -> None: ...
+
+    def add_cell(self, ir: InstRisk, cell: Cell) -> None: ...
+
+    def release(self, t: Tracked, count: int = 1) -> None: ...
+
+    def sync(self, t: Tracked, d: int, closed: bool) -> None: ...
+
+    def fill(self, ir: InstRisk, scell: Cell, acell: Cell, signed: int, last_px: int, commission: int) -> None: ...
+
+    def mark(self, ir: InstRisk, px: int, ts: int, which: int) -> None: ...
+
+    def set_adv(self, ir: InstRisk) -> None: ...
+
+    def roll(self) -> None: ...
+
+    def sampled(self, st: RiskState) -> None: ...
 _MARKET_TYPES = (OrderType.MARKET, OrderType.STOP_MARKET, OrderType.TRAILING_STOP_MARKET)
 
 
@@ -141,7 +163,7 @@ class RiskState:
     ) -> None:
         self._instruments = instruments
         #: the compiled path's array books, told of every change (see :mod:`tradeforge.risk.compiled_books`)
-        self.books: CompiledBooks | None = None
+        self.books: BooksMirror | None = None
         self.sectors = dict(sectors or {})
         self.accounts = dict(accounts or {})
         self.adv_days = adv_days
