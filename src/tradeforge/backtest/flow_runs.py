@@ -86,14 +86,16 @@ class FlowRunner:
         advance = feed.advance
         while True:
             x, why, last, n, first = advance(end, clock.next_timer_ns, last_ts)
-            if n:
-                self._samples(feed.samples(n) if n > 1 else [first])
+            if n == 1:
+                self._sample(first)
+            elif n:
+                self._samples(feed.samples(n))
             last_ts = last
             if why == DONE:
                 break
             if why == TIMER:
                 if last_ts >= 0:
-                    self._samples([last_ts])
+                    self._sample(last_ts)
                 last_ts = int(feed.ts[x])
                 clock.advance_to(last_ts)  # due timers fire first, in time order
             elif why == PYTHON:
@@ -108,24 +110,32 @@ class FlowRunner:
             self.progress(feed.pos - start)
         return last_ts
 
+    def _sample(self, ts: int) -> None:
+        """One equity sample at ``ts``."""
+        pf = self.pf
+        curve = self.curve
+        try:
+            curve.ts.append(ts)
+            curve.equity.append(pf.cash + pf._value)
+            curve.gross.append(pf._gross)
+        except OverflowError:
+            curve.widen()  # drops the partly appended sample
+            curve.record(ts, pf.cash + pf._value, pf._gross)
+        if self.check:
+            pf.check_invariant()
+
     def _samples(self, ts: list[int]) -> None:
         """Equity samples at ``ts`` (the portfolio did not change in between)."""
         pf = self.pf
         curve = self.curve
         eq, gross = pf.cash + pf._value, pf._gross
+        n = len(ts)
         try:
-            if len(ts) == 1:
-                curve.ts.append(ts[0])
-                curve.equity.append(eq)
-                curve.gross.append(gross)
-            else:
-                n = len(ts)
-                curve.ts.extend(ts)
-                curve.equity.extend([eq] * n)
-                curve.gross.extend([gross] * n)
+            curve.ts.extend(ts)
+            curve.equity.extend([eq] * n)
+            curve.gross.extend([gross] * n)
         except OverflowError:
             curve.widen()
-            n = len(ts)
             curve.ts.extend(ts)
             curve.equity.extend([eq] * n)
             curve.gross.extend([gross] * n)

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 from numba import types
 
+from tradeforge.core.jit import entry_point as jit_entry_point
 from tradeforge.model.enums import OrderType
 from tradeforge.risk import compiled_events as ev
 from tradeforge.risk.compiled_layout import (
@@ -83,12 +84,8 @@ INST, STRAT, ACCT, VENUE, SECTOR, PORT = (KEY_INDEX[k] for k in SCOPE_KINDS)
 
 
 def entry_point(fn: Any, n_ints: int) -> Any:
-    """``fn`` compiled for (arena, ``n_ints`` int64s), called past numba's type dispatch (its compiled
-    wrapper: ~2x cheaper per call); the dispatcher itself if numba does not expose it."""
-    sig = (types.int64[::1], *([types.int64] * n_ints))
-    fn.compile(sig)
-    cres = fn.overloads.get(sig)
-    return getattr(cres, "entry_point", None) or fn
+    """``fn`` compiled for (arena, ``n_ints`` int64s), called past numba's type dispatch."""
+    return jit_entry_point(fn, (types.int64[::1], *([types.int64] * n_ints)))
 
 
 class CompiledBooks:

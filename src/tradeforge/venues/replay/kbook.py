@@ -9,8 +9,10 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
+import numba as nb
 import numpy as np
 
+from tradeforge.core.jit import entry_point
 from tradeforge.venues.replay import kernel as k
 from tradeforge.venues.replay.flow import FlowAction, FlowMessage, OrderFlow
 
@@ -240,6 +242,10 @@ def compilable(flow: OrderFlow) -> bool:
     return bool(np.isin(flow.side[sided], (1, -1)).all())
 
 
+_I64 = nb.types.int64
+_ADVANCE_SIGNATURE = (_I64[:, ::1], _I64[::1], _I64[:, :, ::1], _I64[:, ::1], _I64[:, ::1], _I64, _I64, _I64, _I64)
+
+
 class FlowFeed:
     """One order flow replayed through a venue's :class:`KernelBook`, a run at a time."""
 
@@ -253,6 +259,7 @@ class FlowFeed:
         self.pos = 0
         self._stops: list[Any] = venue._stops.setdefault(flow.instrument_id, [])
         self._had_stops = False
+        self._advance = entry_point(k.advance, _ADVANCE_SIGNATURE)
 
     def __len__(self) -> int:
         return self.fl.shape[1]
@@ -265,7 +272,7 @@ class FlowFeed:
         if self._stops or self._had_stops:  # held stops: their triggers as of now
             self._had_stops = bool(self._stops)
             b.meta[k.X_STOP_BUY], b.meta[k.X_STOP_SELL] = _stop_bounds(self._stops)
-        x, why, last, n_samples, first, n_trades = k.advance(
+        x, why, last, n_samples, first, n_trades = self._advance(
             b.ords, b.h, b.lv, b.aux, self.fl, self.pos, end, timer_ns if timer_ns < _NEVER else _NEVER, last_ts)
         self.pos = x
         if n_trades:
