@@ -341,6 +341,17 @@ def _crosses(mine, meta, side, price):
     return False
 
 
+@nb.njit(cache=True, inline="always")
+def _record_trade(out, meta, t, side, price, size):
+    """Append one execution (time, side, price, size) to ``out[1:5]`` (``record_trades``)."""
+    n = meta[X_NTRADES]
+    out[1, n] = t
+    out[2, n] = side
+    out[3, n] = price
+    out[4, n] = size
+    meta[X_NTRADES] = n + 1
+
+
 @nb.njit(cache=True)
 def _reaches(mine, meta, side, price, seq):
     """Would a trade against resting ``side`` at ``price`` (resting arrival ``seq``) fill one of ours?"""
@@ -433,12 +444,7 @@ def advance(ords, h, lv, aux, fl, i, end, timer_ns, last_ts):
             if a == _FILL and slot >= 0 and meta[X_NCREDIT] == cap_credit:
                 return x, GROW, last_ts, meta[X_NEQ], out[0, 0], meta[X_NTRADES]
             if record:
-                n = meta[X_NTRADES]
-                out[1, n] = t
-                out[2, n] = side
-                out[3, n] = price
-                out[4, n] = sz
-                meta[X_NTRADES] = n + 1
+                _record_trade(out, meta, t, side, price, sz)
             if a == _EXECUTE:
                 found, ls, lp, removed, seq = _reduce(ords, h, lv, meta, oid, sz, side, price)
                 if found and removed != 0 and (ls == 1 or ls == -1) and meta[X_MINE + _sx(ls)] > 0:
@@ -453,12 +459,7 @@ def advance(ords, h, lv, aux, fl, i, end, timer_ns, last_ts):
             if _reaches(mine, meta, sd, px, BEHIND) or stop_buy <= px or px <= stop_sell:
                 return x, PYTHON, last_ts, meta[X_NEQ], out[0, 0], meta[X_NTRADES]
             if record:
-                n = meta[X_NTRADES]
-                out[1, n] = t
-                out[2, n] = sd
-                out[3, n] = px
-                out[4, n] = sz
-                meta[X_NTRADES] = n + 1
+                _record_trade(out, meta, t, sd, px, sz)
         elif a == _REPLACE:
             slot = _find(ords, h, oid)
             side = ords[O_SIDE, slot] if slot >= 0 else sd
