@@ -113,6 +113,15 @@ WHERE_OTHER, WHERE_STRATEGY, WHERE_ACCOUNT = 0, 1, 2
 
 
 @njit(cache=True, inline="always")
+def _entry(ent: np.ndarray, lim: np.ndarray, k: np.ndarray, e: int) -> tuple[int, int, int]:
+    """Scoped-limit entry ``e`` for the order's combo row ``k``: its scope kind, the order's key of that
+    kind and the limit value for that key (``NONE``: no limit)."""
+    kind = ent[e, E_KIND]
+    key = k[K_KEY0 + kind]
+    return kind, key, lim[key, ent[e, E_LIM]]
+
+
+@njit(cache=True, inline="always")
 def _abs(x: int) -> int:
     return x if x >= 0 else -x
 
@@ -328,9 +337,7 @@ def decide(a: np.ndarray, combo: int, now: int, quantity: int, filled: int, side
             if t_leaves != 0:
                 continue
             for e in range(g0, g1):
-                kind = ent[e, E_KIND]
-                key = k[K_KEY0 + kind]
-                v = lim[key, ent[e, E_LIM]]
+                kind, key, v = _entry(ent, lim, k, e)
                 if v == NONE:
                     continue
                 g = aggidx[key, kind]
@@ -360,8 +367,7 @@ def decide(a: np.ndarray, combo: int, now: int, quantity: int, filled: int, side
                 else:
                     lo, hi = g2, g3
                 for e in range(lo, hi):
-                    kind = ent[e, E_KIND]
-                    v = lim[k[K_KEY0 + kind], ent[e, E_LIM]]
+                    kind, _key, v = _entry(ent, lim, k, e)
                     if v == NONE:
                         continue
                     # as PositionLimit: instrument/portfolio -> the total, strategy -> its cell, else the account's
@@ -378,15 +384,11 @@ def decide(a: np.ndarray, combo: int, now: int, quantity: int, filled: int, side
             if px == NONE:
                 return s + 1
             for e in range(g0, g1):
-                kind = ent[e, E_KIND]
-                key = k[K_KEY0 + kind]
-                v = lim[key, ent[e, E_LIM]]
+                kind, key, v = _entry(ent, lim, k, e)
                 if v != NONE and _worst_gross(agg, aggidx[key, kind], notional) > v:
                     return s + 1
             for e in range(g1, g2):
-                kind = ent[e, E_KIND]
-                key = k[K_KEY0 + kind]
-                v = lim[key, ent[e, E_LIM]]
+                kind, key, v = _entry(ent, lim, k, e)
                 if v == NONE:
                     continue
                 g = aggidx[key, kind]
@@ -400,18 +402,14 @@ def decide(a: np.ndarray, combo: int, now: int, quantity: int, filled: int, side
             if px == NONE:
                 return s + 1
             for e in range(g0, g1):
-                kind = ent[e, E_KIND]
-                key = k[K_KEY0 + kind]
-                v = lim[key, ent[e, E_LIM]]
+                kind, key, v = _entry(ent, lim, k, e)
                 if v != NONE and prod_gt(_worst_gross(agg, aggidx[key, kind], notional), 10_000, v, equity):
                     return s + 1
         elif code == LOSS:
             if inc == 0:
                 continue
             for e in range(g0, g3):
-                kind = ent[e, E_KIND]
-                key = k[K_KEY0 + kind]
-                v = lim[key, ent[e, E_LIM]]
+                kind, key, v = _entry(ent, lim, k, e)
                 if v == NONE:
                     continue
                 g = aggidx[key, kind]
